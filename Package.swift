@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release-grade optimisation for the numeric targets even in debug builds would hide bugs;
+/// instead heavy tests and benchmarks run with `-c release` (see README).
+let package = Package(
+    name: "Tangent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Tangent", targets: ["Tangent"]),
+        .executable(name: "tangent", targets: ["tangent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // Numeric routines on raw buffers, each with a naive reference twin.
+        .target(name: "Kernels", dependencies: ["CBLAS", "CLAPACKE"]),
+        // Tensor, reverse mode (VJP) and forward mode (JVP).
+        .target(name: "Autodiff", dependencies: ["Kernels"]),
+        // Modules, layers, losses, optimisers, the paper's models.
+        .target(name: "NN", dependencies: ["Autodiff"]),
+        // MNIST / Fashion-MNIST IDX, CIFAR-10 binary, subsets, batching, download.
+        .target(name: "Datasets", dependencies: ["Kernels", "CZlib"], resources: [.copy("Resources")]),
+        // zstd + safetensors-layout checkpoint files.
+        .target(name: "Checkpoints", dependencies: ["CZstd"]),
+        // FGSM / PGD attacks and robust accuracy.
+        .target(name: "Robustness", dependencies: ["NN"]),
+        // Empirical NTK engine and kernel metrics.
+        .target(name: "NTK", dependencies: ["NN", "Kernels"]),
+        // SVG plots.
+        .target(name: "Plots"),
+        // The training loop, callbacks, run folders.
+        .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots"]),
+        // Umbrella module: `import Tangent` gives the whole public API.
+        .target(name: "Tangent", dependencies: ["Kernels", "Autodiff", "NN", "Datasets", "Checkpoints",
+                                                "Robustness", "NTK", "Plots", "Training"]),
+        .executableTarget(name: "tangent", dependencies: [
+            "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "NTKTests", dependencies: ["NTK", "NN"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// NN: modules and layers with dotted parameter names, initialisers, losses, optimisers and the paper's models.

@@ -1,0 +1,1 @@
+// NTK: the empirical neural tangent kernel engine, kernel metrics and analytic kernels.

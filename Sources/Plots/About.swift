@@ -1,0 +1,1 @@
+// Plots: small dependency-free SVG charts (line curves, heatmaps, polar trajectories).

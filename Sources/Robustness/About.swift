@@ -1,0 +1,1 @@
+// Robustness: FGSM and PGD attacks, adversarial training steps, robust accuracy.

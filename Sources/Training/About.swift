@@ -1,0 +1,1 @@
+// Training: the training loop, its events and callbacks, run folders, metric logs.

@@ -1,0 +1,11 @@
+import ArgumentParser
+import Tangent
+
+/// The `tangent` command line: train, evaluate, inspect and analyse runs.
+@main
+struct TangentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tangent",
+        abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
+        subcommands: [])
+}
