@@ -1,0 +1,137 @@
+import Kernels
+
+/// Applies `body(i)` writing `out[i]` for every element, in parallel for large tensors.
+func mapElements(_ count: Int, _ out: UnsafeMutablePointer<Float>, _ body: (Int) -> Float) {
+    parallelChunks(count, minimumPerChunk: 1 << 16) { range in
+        for i in range { out[i] = body(i) }
+    }
+}
+
+/// Elementwise binary op on equal shapes.
+func zipElements(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+    precondition(a.shape == b.shape, "shape mismatch: \(a.shape) vs \(b.shape)")
+    let out = Tensor.uninitialized(a.shape)
+    a.withUnsafePointer { pa in b.withUnsafePointer { pb in
+        mapElements(a.count, out.storage.pointer) { op(pa[$0], pb[$0]) }
+    } }
+    return out
+}
+
+/// Elementwise unary op.
+func mapTensor(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
+    let out = Tensor.uninitialized(a.shape)
+    a.withUnsafePointer { pa in mapElements(a.count, out.storage.pointer) { op(pa[$0]) } }
+    return out
+}
+
+/// Sums optional tangents, treating nil as zero.
+func sumTangents(_ terms: [Tensor?]) -> Tensor? {
+    terms.compactMap { $0 }.reduce(nil as Tensor?) { acc, t in acc.map { $0 + t } ?? t }
+}
+
+extension Tensor {
+    /// Elementwise sum (equal shapes).
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        record(zipElements(a, b, +), inputs: [a, b],
+               pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g : nil] },
+               tangent: { t in sumTangents(t) })
+    }
+
+    /// Elementwise difference (equal shapes).
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        record(zipElements(a, b, -), inputs: [a, b],
+               pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g.scaled(by: -1) : nil] },
+               tangent: { t in sumTangents([t[0], t[1]?.scaled(by: -1)]) })
+    }
+
+    /// Elementwise (Hadamard) product (equal shapes).
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        record(zipElements(a, b, *), inputs: [a, b],
+               pullback: { g, needs in [needs[0] ? zipElements(g, b, *) : nil,
+                                        needs[1] ? zipElements(g, a, *) : nil] },
+               tangent: { t in sumTangents([t[0].map { $0 * b.primal }, t[1].map { a.primal * $0 }]) })
+    }
+
+    /// Multiplication by a constant.
+    public func scaled(by factor: Float) -> Tensor {
+        Tensor.record(mapTensor(self) { $0 * factor }, inputs: [self],
+                      pullback: { g, _ in [mapTensor(g) { $0 * factor }] },
+                      tangent: { t in t[0]!.scaled(by: factor) })
+    }
+
+    /// Multiplication by a constant.
+    public static func * (a: Tensor, factor: Float) -> Tensor { a.scaled(by: factor) }
+
+    /// Adds a constant to every element.
+    public func adding(_ constant: Float) -> Tensor {
+        Tensor.record(mapTensor(self) { $0 + constant }, inputs: [self],
+                      pullback: { g, _ in [g] }, tangent: { t in t[0] })
+    }
+
+    /// Rectified linear unit, max(x, 0). Its derivative at 0 is taken as 0.
+    public func relu() -> Tensor {
+        let x = self
+        return Tensor.record(mapTensor(x) { $0 > 0 ? $0 : 0 }, inputs: [x],
+                             pullback: { g, _ in [gateValues(g, by: x)] },
+                             tangent: { t in t[0]!.gated(by: x.primal) })
+    }
+
+    /// `self` where `mask > 0`, zero elsewhere: the derivative of ReLU applied to a tangent.
+    /// Linear in `self`; `mask` is treated as a constant (its derivative is zero almost everywhere).
+    public func gated(by mask: Tensor) -> Tensor {
+        let m = mask.detached
+        return Tensor.record(gateValues(self, by: m), inputs: [self],
+                             pullback: { g, _ in [gateValues(g, by: m)] },
+                             tangent: { t in t[0]!.gated(by: m) })
+    }
+
+    /// Elementwise sign (−1, 0, 1). Its derivative is zero everywhere it exists.
+    public func sign() -> Tensor {
+        Tensor.record(mapTensor(self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, inputs: [self],
+                      pullback: { g, _ in [Tensor.zeros(g.shape)] },
+                      tangent: { t in Tensor.zeros(t[0]!.shape) })
+    }
+
+    /// Clamps every element to [lower, upper]; gradient passes where lower ≤ x ≤ upper.
+    public func clamped(to lower: Float, _ upper: Float) -> Tensor {
+        let x = self.detached
+        let pass: (Tensor) -> Tensor = { g in zipElements(g, x) { gv, xv in (xv >= lower && xv <= upper) ? gv : 0 } }
+        return Tensor.record(mapTensor(x) { min(max($0, lower), upper) }, inputs: [self],
+                             pullback: { g, _ in [pass(g)] },
+                             tangent: { t in
+                                 // Linear in the tangent: the same mask, recorded so reverse mode can pass through it.
+                                 let inside = mapTensor(x) { ($0 >= lower && $0 <= upper) ? 1 : 0 }
+                                 return t[0]! * inside })
+    }
+
+    /// The same elements viewed with another shape (no copy).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        let old = shape
+        return Tensor.record(reshapedStorage(to: newShape), inputs: [self],
+                             pullback: { g, _ in [g.reshapedStorage(to: old)] },
+                             tangent: { t in t[0]!.reshaped(newShape) })
+    }
+
+    /// Flattens every dimension after the first: [N, …] → [N, product].
+    public func flattenedBatch() -> Tensor {
+        reshaped([shape[0], shape.dropFirst().reduce(1, *)])
+    }
+
+    /// The sum of all elements, as a rank-0 tensor (accumulated in Double).
+    public func sum() -> Tensor {
+        let shape = self.shape
+        var total = 0.0
+        withUnsafePointer { p in for i in 0..<count { total += Double(p[i]) } }
+        return Tensor.record(Tensor(Float(total)), inputs: [self],
+                             pullback: { g, _ in [Tensor(repeating: g.scalar, shape: shape)] },
+                             tangent: { t in t[0]!.sum() })
+    }
+
+    /// The mean of all elements, as a rank-0 tensor.
+    public func mean() -> Tensor { sum().scaled(by: 1 / Float(max(count, 1))) }
+}
+
+/// g where x > 0, else 0 (branch-free so it vectorises).
+func gateValues(_ g: Tensor, by x: Tensor) -> Tensor {
+    zipElements(g, x) { gv, xv in xv > 0 ? gv : 0 }
+}

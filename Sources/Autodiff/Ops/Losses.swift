@@ -1,0 +1,52 @@
+import Kernels
+
+/// Mean softmax cross-entropy of logits [N, C] against integer labels in 0..<C.
+public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) -> Tensor {
+    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+                 "cross-entropy: logits \(logits.shape) for \(labels.count) labels")
+    let n = logits.shape[0], c = logits.shape[1]
+    let probabilities = Tensor.uninitialized(logits.shape)
+    let loss = logits.withUnsafePointer { pz in
+        labels.withUnsafeBufferPointer { pl in
+            softmaxCrossEntropy(pz, labels: pl.baseAddress!, rows: n, classes: c,
+                                probabilities: probabilities.storage.pointer)
+        }
+    }
+    // ∂loss/∂z = (softmax(z) − onehot(y)) / N
+    var residual = probabilities
+    residual.withUnsafeMutablePointer { p in
+        let inv = 1 / Float(max(n, 1))
+        for i in 0..<n {
+            p[i * c + Int(labels[i])] -= 1
+            for j in 0..<c { p[i * c + j] *= inv }
+        }
+    }
+    return Tensor.record(Tensor(Float(loss)), inputs: [logits],
+                         pullback: { g, _ in [residual.scaled(by: g.scalar).detached] },
+                         tangent: { t in (t[0]! * residual).sum() })
+}
+
+/// Mean squared error: the mean over all elements of (prediction − target)², e.g. against one-hot
+/// targets. (PyTorch's `MSELoss` convention.)
+public func meanSquaredError(predictions: Tensor, targets: Tensor) -> Tensor {
+    precondition(predictions.shape == targets.shape,
+                 "mse: predictions \(predictions.shape) vs targets \(targets.shape)")
+    let count = Float(max(predictions.count, 1))
+    let residual = zipElements(predictions.detached, targets.detached, -)
+    var total = 0.0
+    residual.withUnsafePointer { p in for i in 0..<residual.count { total += Double(p[i]) * Double(p[i]) } }
+    let slope = residual.scaled(by: 2 / count).detached  // ∂loss/∂prediction
+    return Tensor.record(Tensor(Float(total / Double(count))), inputs: [predictions, targets],
+                         pullback: { g, needs in
+                             let s = slope.scaled(by: g.scalar).detached
+                             return [needs[0] ? s : nil, needs[1] ? s.scaled(by: -1).detached : nil] },
+                         tangent: { t in sumTangents([t[0].map { ($0 * slope).sum() },
+                                                      t[1].map { ($0 * slope).sum().scaled(by: -1) }]) })
+}
+
+/// Fraction of rows whose largest logit is at the label.
+public func accuracy(logits: Tensor, labels: [Int32]) -> Double {
+    let predicted = logits.withUnsafePointer { argmaxRows($0, rows: logits.shape[0], columns: logits.shape[1]) }
+    let correct = zip(predicted, labels).filter { $0 == $1 }.count
+    return labels.isEmpty ? 0 : Double(correct) / Double(labels.count)
+}

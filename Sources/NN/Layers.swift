@@ -1,0 +1,98 @@
+import Autodiff
+import Kernels
+
+/// 2-D convolution layer, weights [out, in, k, k] and bias [out]; stride 1 with SAME padding by default.
+public final class Conv2D: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: Int
+    public let padding: Int
+
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int? = nil) {
+        precondition(weight.rank == 4, "Conv2D weight must be [out, in, kh, kw]")
+        self.weight = Parameter(weight)
+        self.bias = bias.map { Parameter($0) }
+        self.stride = stride
+        self.padding = padding ?? weight.shape[2] / 2
+    }
+
+    /// A layer initialised as in the paper: truncated LeCun-normal weights, zero bias.
+    public convenience init(inChannels: Int, outChannels: Int, kernelSize: Int = 3, bias: Bool = true,
+                            rng: inout Xoshiro256) {
+        let w = Initializers.lecunNormalTruncated([outChannels, inChannels, kernelSize, kernelSize],
+                                                  fanIn: inChannels * kernelSize * kernelSize, rng: &rng)
+        self.init(weight: w, bias: bias ? Tensor.zeros([outChannels]) : nil)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+}
+
+/// Fully connected layer `y = x Wᵀ + b`, weights [out, in].
+public final class Dense: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(weight: Tensor, bias: Tensor?, trainable: Bool = true) {
+        precondition(weight.rank == 2, "Dense weight must be [out, in]")
+        self.weight = Parameter(weight, trainable: trainable)
+        self.bias = bias.map { Parameter($0, trainable: trainable) }
+    }
+
+    /// A layer initialised as in the paper: truncated LeCun-normal weights, zero bias.
+    public convenience init(inputs: Int, outputs: Int, bias: Bool = true, rng: inout Xoshiro256) {
+        let w = Initializers.lecunNormalTruncated([outputs, inputs], fanIn: inputs, rng: &rng)
+        self.init(weight: w, bias: bias ? Tensor.zeros([outputs]) : nil)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        linear(input, weight: weight.value, bias: bias?.value)
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+}
+
+/// Elementwise max(x, 0).
+public final class ReLU: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.relu() }
+    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+}
+
+/// Average pooling, window = stride (2×2 / 2 by default).
+public final class AvgPool2D: Module {
+    public let window: Int
+    public init(window: Int = 2) { self.window = window }
+    public func callAsFunction(_ input: Tensor) -> Tensor { avgPool2d(input, window: window) }
+    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+}
+
+/// Max pooling, window = stride (2×2 / 2 by default).
+public final class MaxPool2D: Module {
+    public let window: Int
+    public init(window: Int = 2) { self.window = window }
+    public func callAsFunction(_ input: Tensor) -> Tensor { maxPool2d(input, window: window) }
+    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+}
+
+/// Flattens [N, C, H, W] to [N, C·H·W] in (C, H, W) order, as PyTorch does.
+public final class Flatten: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.flattenedBatch() }
+    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+}
+
+/// Multiplies by a fixed constant (e.g. the 1/√m of the two-layer network).
+public final class Scale: Module {
+    public let factor: Float
+    public init(_ factor: Float) { self.factor = factor }
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.scaled(by: factor) }
+    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+}
