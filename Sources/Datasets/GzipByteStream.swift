@@ -1,0 +1,113 @@
+import CZlib
+
+/// Decompresses a gzip (or zlib) stream with zlib's `inflate`, reading its compressed input from another
+/// ``ByteStream``. zlib checks the gzip header, the CRC-32 and the length trailer; any failure becomes
+/// ``DatasetError/corruptCompressedData(path:detail:)``, and input that ends before the compressed stream
+/// does becomes ``DatasetError/truncated(path:detail:)``. Concatenated gzip members are read one after
+/// another, as `gunzip` does.
+final class GzipByteStream: ByteStream {
+    /// Window bits 15 plus 32: zlib detects and checks a gzip or zlib header automatically.
+    private static let windowBitsWithHeaderDetection: Int32 = 15 + 32
+    private static let inputChunkSize = 1 << 18
+
+    private let source: ByteStream
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let inputBuffer: UnsafeMutableRawPointer
+    private var sourceExhausted = false
+    private var finished = false
+
+    var sourcePath: String { source.sourcePath }
+
+    init(source: ByteStream) throws {
+        self.source = source
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        inputBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.inputChunkSize, alignment: 16)
+        let status = inflateInit2_(stream, Self.windowBitsWithHeaderDetection, zlibVersion(),
+                                   Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            inputBuffer.deallocate()
+            throw DatasetError.corruptCompressedData(
+                path: source.sourcePath, detail: "zlib could not start inflating (status \(status))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+        inputBuffer.deallocate()
+    }
+
+    /// Refills zlib's input from the source when it has run dry; returns false at the end of the source.
+    private func refillInputIfEmpty() throws -> Bool {
+        if stream.pointee.avail_in > 0 { return true }
+        if sourceExhausted { return false }
+        let got = try source.read(into: UnsafeMutableRawBufferPointer(start: inputBuffer,
+                                                                       count: Self.inputChunkSize))
+        if got == 0 {
+            sourceExhausted = true
+            return false
+        }
+        stream.pointee.next_in = inputBuffer.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_in = uInt(got)
+        return true
+    }
+
+    private func zlibMessage(_ status: Int32) -> String {
+        if let message = stream.pointee.msg { return String(cString: message) }
+        return "zlib status \(status)"
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0, !finished else { return 0 }
+        let capacity = min(buffer.count, Int(UInt32.max))
+        stream.pointee.next_out = base.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(capacity)
+        while true {
+            let hasInput = try refillInputIfEmpty()
+            if !hasInput {
+                let produced = capacity - Int(stream.pointee.avail_out)
+                if produced > 0 { return produced }
+                throw DatasetError.truncated(
+                    path: sourcePath, detail: "the file ends before the gzip stream is complete")
+            }
+            let status = inflate(stream, Z_NO_FLUSH)
+            let produced = capacity - Int(stream.pointee.avail_out)
+            switch status {
+            case Z_OK:
+                if produced == capacity { return produced }
+            case Z_STREAM_END:
+                // Another gzip member may follow; otherwise the stream is done.
+                if try refillInputIfEmpty() {
+                    let resetStatus = inflateReset(stream)
+                    guard resetStatus == Z_OK else {
+                        throw DatasetError.corruptCompressedData(path: sourcePath, detail: zlibMessage(resetStatus))
+                    }
+                } else {
+                    finished = true
+                    return produced
+                }
+                if produced == capacity { return produced }
+            case Z_BUF_ERROR:
+                // No progress was possible: more input is needed (handled by the refill above).
+                if produced > 0 { return produced }
+            case Z_NEED_DICT:
+                throw DatasetError.corruptCompressedData(
+                    path: sourcePath, detail: "the stream needs a preset dictionary, which gzip files never use")
+            case Z_MEM_ERROR:
+                throw DatasetError.unreadable(path: sourcePath, reason: "out of memory while inflating")
+            default:
+                throw DatasetError.corruptCompressedData(path: sourcePath, detail: zlibMessage(status))
+            }
+        }
+    }
+}
+
+/// Decompresses a whole gzip file into memory.
+func readGzipFile(path: String) throws -> [UInt8] {
+    let stream = try GzipByteStream(source: FileByteStream(path: path))
+    return try stream.read(upTo: Int.max)
+}
