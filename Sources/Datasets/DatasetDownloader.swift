@@ -103,7 +103,7 @@ public enum DatasetDownloader {
     /// Downloads one URL to a temporary file beside `finalPath`, checks its MD5 and renames it.
     private static func fetch(urlText: String, to finalPath: String, expectedMD5: String,
                               timeout: TimeInterval) throws {
-        guard let url = URL(string: urlText), let scheme = url.scheme, ["http", "https", "file"].contains(scheme) else {
+        guard let url = URL(string: urlText), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
             throw DatasetError.downloadFailed(url: urlText, path: finalPath, detail: "not an http(s) URL")
         }
         let directory = (finalPath as NSString).deletingLastPathComponent
@@ -134,7 +134,9 @@ public enum DatasetDownloader {
                 outcome.record(.failure("no data received"))
                 return
             }
-            // The system deletes `location` when this handler returns, so move it now.
+            // The system deletes `location` when this handler returns, so move it now — unless the
+            // caller has already given up waiting, in which case nothing may be left behind.
+            guard !outcome.isAbandoned else { return }
             do {
                 try? FileManager.default.removeItem(atPath: temporaryPath)
                 try FileManager.default.moveItem(atPath: location.path, toPath: temporaryPath)
@@ -145,6 +147,7 @@ public enum DatasetDownloader {
         }
         task.resume()
         if finished.wait(timeout: .now() + timeout + 5) == .timedOut {
+            outcome.abandon()
             task.cancel()
             throw DatasetError.downloadFailed(url: urlText, path: finalPath, detail: "timed out after \(Int(timeout)) s")
         }
@@ -177,11 +180,25 @@ private final class DownloadOutcome: @unchecked Sendable {
 
     private let lock = NSLock()
     private var stored: Result?
+    private var abandoned = false
 
     var result: Result? {
         lock.lock()
         defer { lock.unlock() }
         return stored
+    }
+
+    /// Whether the waiting caller has timed out and no longer wants the file.
+    var isAbandoned: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return abandoned
+    }
+
+    func abandon() {
+        lock.lock()
+        defer { lock.unlock() }
+        abandoned = true
     }
 
     func record(_ result: Result) {

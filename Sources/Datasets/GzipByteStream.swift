@@ -57,8 +57,14 @@ final class GzipByteStream: ByteStream {
     }
 
     private func zlibMessage(_ status: Int32) -> String {
-        if let message = stream.pointee.msg { return String(cString: message) }
-        return "zlib status \(status)"
+        guard let pointer = stream.pointee.msg else { return "zlib status \(status)" }
+        let message = String(cString: pointer)
+        switch message {
+        case "incorrect data check": return "CRC-32 mismatch (incorrect data check)"
+        case "incorrect length check": return "length trailer mismatch (incorrect length check)"
+        case "incorrect header check": return "not a gzip stream (incorrect header check)"
+        default: return message
+        }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

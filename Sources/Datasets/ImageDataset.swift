@@ -4,7 +4,7 @@ public struct ImageDataset: Sendable, Equatable {
     /// A short name for logs and run folders, e.g. `"mnist-train"`.
     public var name: String
     /// The class names; label `k` means `classNames[k]`.
-    public var classNames: [String]
+    public let classNames: [String]
     /// The number of images.
     public let count: Int
     /// Channels per image (1 for MNIST, 3 for CIFAR-10).
