@@ -1,1 +1,0 @@
-// Plots: small dependency-free SVG charts (line curves, heatmaps, polar trajectories).

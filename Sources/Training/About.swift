@@ -1,1 +1,0 @@
-// Training: the training loop, its events and callbacks, run folders, metric logs.

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The data sets `tangent` reads.
+public enum DatasetKind: String, CaseIterable, Codable, Sendable {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+    case cifar10
+
+    /// Parses a command-line name, with a clear error listing the choices.
+    public init(argument: String) throws {
+        guard let d = DatasetKind(rawValue: argument) else {
+            throw ConfigurationError("unknown dataset '\(argument)'; choose one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = d
+    }
+}
+
+/// Everything that defines a training run. Saved as `config.json` in the run folder and inside
+/// every checkpoint, so a resumed run continues with exactly the same settings.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    public var model: ModelKind = .mnistCNN
+    public var dataset: DatasetKind = .mnist
+    /// Folder of the standard files; nil uses the embedded MNIST sample (MNIST only).
+    public var dataDirectory: String?
+    public var epochs: Int = 10
+    public var batchSize: Int = 300
+    public var learningRate: Float = 0.01
+    public var momentum: Float = 0
+    public var weightDecay: Float = 0
+    public var seed: UInt64 = 0
+    /// Shuffle the training set every epoch (seeded). The paper's reference code does not.
+    public var shuffle: Bool = true
+    /// Use only the first N training / test images.
+    public var trainSubset: Int?
+    public var testSubset: Int?
+    /// Clean accuracy on the training set is measured on its first N images each epoch.
+    public var evalTrainSubset: Int = 10_000
+    /// Evaluate every this many epochs (and always after the last).
+    public var evalEvery: Int = 1
+    /// Width m of the two-layer network.
+    public var twoLayerWidth: Int = 4096
+
+    public init() {}
+
+    /// The paper's defaults for a model: batch 300 (MNIST) or 250 (CIFAR-10), lr 0.01.
+    public static func paperDefaults(model: ModelKind) -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.model = model
+        c.dataset = model == .cifarCNN ? .cifar10 : .mnist
+        c.batchSize = model.defaultBatchSize
+        return c
+    }
+
+    /// Checks values a run cannot start with.
+    public func validate() throws {
+        if epochs < 0 { throw ConfigurationError("--epochs must be at least 0, got \(epochs)") }
+        if batchSize < 1 { throw ConfigurationError("--batch-size must be positive, got \(batchSize)") }
+        if !(learningRate > 0) || !learningRate.isFinite { throw ConfigurationError("--lr must be a positive number, got \(learningRate)") }
+        if let n = trainSubset, n < 1 { throw ConfigurationError("--train-subset must be positive, got \(n)") }
+        if let n = testSubset, n < 1 { throw ConfigurationError("--test-subset must be positive, got \(n)") }
+        if evalEvery < 1 { throw ConfigurationError("--eval-every must be positive, got \(evalEvery)") }
+        let wantsCIFAR = model == .cifarCNN, isCIFAR = dataset == .cifar10
+        if model != .twoLayer && wantsCIFAR != isCIFAR {
+            throw ConfigurationError("model \(model.rawValue) does not take \(dataset.rawValue) images")
+        }
+    }
+
+    /// Pretty-printed JSON with sorted keys.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

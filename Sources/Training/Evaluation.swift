@@ -1,0 +1,37 @@
+import Autodiff
+import Datasets
+import NN
+
+/// Clean evaluation of a model over a data set in batches.
+public enum Evaluation {
+    /// Accuracy and mean cross-entropy of `model` on `data` (all of it, or its first `limit` images).
+    public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int? = nil,
+                                batchSize: Int = 1000) -> (accuracy: Double, loss: Double) {
+        let n = min(limit ?? data.count, data.count)
+        guard n > 0 else { return (0, 0) }
+        var correct = 0.0, lossSum = 0.0
+        var start = 0
+        while start < n {
+            let end = min(start + batchSize, n)
+            let (x, labels) = BatchAssembly.batch(data, indices: start..<end)
+            let logits = model(x)
+            correct += accuracy(logits: logits, labels: labels) * Double(end - start)
+            lossSum += Double(softmaxCrossEntropy(logits: logits, labels: labels).scalar) * Double(end - start)
+            start = end
+        }
+        return (correct / Double(n), lossSum / Double(n))
+    }
+}
+
+/// Turns example indices into an input tensor [B, C, H, W] and labels.
+public enum BatchAssembly {
+    public static func batch<Indices: Collection>(_ data: ImageDataset, indices: Indices) -> (Tensor, [Int32]) where Indices.Element == Int {
+        let b = indices.count
+        let x = Tensor.uninitialized([b, data.channels, data.height, data.width])
+        var labels = [Int32](repeating: 0, count: b)
+        labels.withUnsafeMutableBufferPointer { lp in
+            data.gather(indices: Array(indices), into: x.storage.pointer, labels: lp.baseAddress!)
+        }
+        return (x, labels)
+    }
+}

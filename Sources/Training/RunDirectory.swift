@@ -1,0 +1,39 @@
+import Foundation
+
+/// The folder of one run: `config.json`, `metrics.jsonl`, `metrics.csv`, checkpoints, kernels, plots.
+public enum RunDirectory {
+    /// A new, unused folder under `root` named after the model and the time, created on disk.
+    public static func makeNew(under root: String = "checkpoints", model: ModelKind, date: Date = Date()) throws -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let base = (root as NSString).appendingPathComponent("\(model.rawValue)-\(f.string(from: date))")
+        var path = base, n = 1
+        while FileManager.default.fileExists(atPath: path) { n += 1; path = "\(base)-\(n)" }
+        try create(path)
+        return path
+    }
+
+    /// Creates `path` (and parents) if needed, with a clear error otherwise.
+    public static func create(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        catch { throw ConfigurationError("cannot create run folder \(path): \(error.localizedDescription)") }
+    }
+
+    /// Writes the configuration as `config.json` in `directory`.
+    public static func writeConfiguration(_ config: TrainingConfiguration, to directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        try config.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads `config.json` from a run folder.
+    public static func readConfiguration(from directory: String) throws -> TrainingConfiguration {
+        let path = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("\(path) does not exist: not a run folder")
+        }
+        do { return try JSONDecoder().decode(TrainingConfiguration.self, from: data) }
+        catch { throw ConfigurationError("\(path) is not a valid run configuration: \(error)") }
+    }
+}

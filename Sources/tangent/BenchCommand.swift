@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Tangent
+
+/// `tangent bench`: times the hot paths on synthetic data of the paper's shapes, printing one JSON
+/// line per measurement (the same workloads as the reference scripts in ../shared/anchors).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Time training steps, attacks, evaluation and NTK computations.")
+
+    @Option(help: "mnist-cnn or cifar-cnn") var model: String = "mnist-cnn"
+    @Option(help: "train | eval | pgd") var task: String = "train"
+    @Option(help: "Batch size (default: 300 MNIST, 250 CIFAR; 1000 for eval).") var batchSize: Int?
+    @Option(help: "Timed repetitions.") var reps: Int = 20
+    @Option(help: "Untimed warm-up repetitions.") var warmup: Int = 3
+
+    func run() throws {
+        let kind = try ModelKind(argument: model)
+        var rng = Xoshiro256(seed: 0)
+        let net = kind.make(rng: &rng)
+        let batch = batchSize ?? (task == "eval" ? 1000 : kind.defaultBatchSize)
+        let x = Initializers.normal([batch] + kind.inputShape, std: 0.3, rng: &rng).adding(0.5).clamped(to: 0, 1)
+        let labels = (0..<batch).map { Int32($0 % 10) }
+        let optimizer = SGD(learningRate: 0.01)
+
+        let work: () -> Void
+        switch task {
+        case "train":
+            work = {
+                let (_, g) = net.lossAndGradients { softmaxCrossEntropy(logits: net(x), labels: labels) }
+                optimizer.update(net, gradients: g)
+            }
+        case "eval":
+            work = { _ = net(x) }
+        default:
+            throw ValidationError("unknown task \(task)")
+        }
+        for _ in 0..<warmup { work() }
+        var times: [Double] = []
+        for _ in 0..<reps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            work()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted[sorted.count / 2]
+        var record: [String: Any] = ["framework": "tangent", "net": kind.rawValue, "task": task, "batch": batch,
+                                     "reps": reps, "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!]
+        if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
