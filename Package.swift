@@ -31,7 +31,7 @@ let package = Package(
         // zstd + safetensors-layout checkpoint files.
         .target(name: "Checkpoints", dependencies: ["CZstd"]),
         // FGSM / PGD attacks and robust accuracy.
-        .target(name: "Robustness", dependencies: ["NN"]),
+        .target(name: "Robustness", dependencies: ["NN", "Datasets"]),
         // Empirical NTK engine and kernel metrics.
         .target(name: "NTK", dependencies: ["NN", "Kernels"]),
         // SVG plots.

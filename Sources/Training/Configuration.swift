@@ -1,4 +1,5 @@
 import Foundation
+import Robustness
 
 /// The data sets `tangent` reads.
 public enum DatasetKind: String, CaseIterable, Codable, Sendable {
@@ -39,6 +40,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var evalEvery: Int = 1
     /// Width m of the two-layer network.
     public var twoLayerWidth: Int = 4096
+    /// Adversarial training: each batch is replaced by its attacked version before the step.
+    public var adversarial: AttackKind?
+    /// The attack used for robust evaluation each epoch (default: the paper's PGD-20 for the data set).
+    public var robustEvaluationAttack: PGDConfiguration?
+    /// Robust accuracy is measured on the first N training and N test images; 0 switches it off.
+    public var robustEvalSubset: Int = 1000
 
     public init() {}
 
@@ -51,6 +58,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         return c
     }
 
+    /// The attack robust evaluation uses.
+    public var evaluationAttack: PGDConfiguration {
+        robustEvaluationAttack ?? PGDConfiguration.paper(cifar: dataset == .cifar10)
+    }
+
     /// Checks values a run cannot start with.
     public func validate() throws {
         if epochs < 0 { throw ConfigurationError("--epochs must be at least 0, got \(epochs)") }
@@ -58,6 +70,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if !(learningRate > 0) || !learningRate.isFinite { throw ConfigurationError("--lr must be a positive number, got \(learningRate)") }
         if let n = trainSubset, n < 1 { throw ConfigurationError("--train-subset must be positive, got \(n)") }
         if let n = testSubset, n < 1 { throw ConfigurationError("--test-subset must be positive, got \(n)") }
+        if robustEvalSubset < 0 { throw ConfigurationError("--robust-eval-subset must be at least 0") }
+        for c in [adversarial.flatMap { if case .pgd(let p) = $0 { return p } else { return nil } }, robustEvaluationAttack].compactMap({ $0 }) {
+            if !(c.epsilon >= 0) || !(c.stepSize >= 0) || c.steps < 0 {
+                throw ConfigurationError("attack settings must be non-negative (eps \(c.epsilon), step \(c.stepSize), steps \(c.steps))")
+            }
+        }
         if evalEvery < 1 { throw ConfigurationError("--eval-every must be positive, got \(evalEvery)") }
         let wantsCIFAR = model == .cifarCNN, isCIFAR = dataset == .cifar10
         if model != .twoLayer && wantsCIFAR != isCIFAR {

@@ -76,6 +76,7 @@ public final class TrainingLoop {
         batchOrder = BatchOrder(count: data.train.count, batchSize: configuration.batchSize,
                                 generator: Xoshiro256(seed: configuration.seed &+ 0x5eed_0001), shuffle: configuration.shuffle)
         transformGenerator = Xoshiro256(seed: configuration.seed &+ 0x5eed_0002)
+        batchTransform = configuration.adversarial.map { AdversarialTraining(attack: $0) }
     }
 
     /// Logs a metric at the current epoch and step.

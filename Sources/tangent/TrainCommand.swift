@@ -24,6 +24,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Visit training images in file order every epoch (as the paper's reference code).") var noShuffle = false
     @Option(help: "Width of the two-layer network.") var width: Int = 4096
     @Option(help: "Run folder (default: a new folder under checkpoints/).") var runDir: String?
+    @Option(help: "Adversarial training: pgd | fgsm.") var adversarial: String?
+    @Option(help: "Attack radius ε (default 0.3 MNIST, 8/255 CIFAR-10).") var eps: Float?
+    @Option(help: "PGD step size (default 0.01 MNIST, 2/255 CIFAR-10).") var stepSize: Float?
+    @Option(help: "PGD steps.") var steps: Int = 20
+    @Flag(help: "Start PGD uniformly inside the ε-ball (default: at zero, as the paper).") var randomStart = false
+    @Flag(help: "Clip to [0, 1] after every PGD step (default: only at the end, as the paper).") var clipEveryStep = false
+    @Option(help: "Measure PGD-20 accuracy on the first N train and test images each epoch (0: off).") var robustEvalSubset: Int = 1000
 
     func makeConfiguration() throws -> TrainingConfiguration {
         let kind = try ModelKind(argument: model)
@@ -42,6 +49,19 @@ struct TrainCommand: ParsableCommand {
         c.evalEvery = evalEvery
         c.shuffle = !noShuffle
         c.twoLayerWidth = width
+        var pgd = PGDConfiguration.paper(cifar: c.dataset == .cifar10)
+        if let eps { pgd.epsilon = eps }
+        if let stepSize { pgd.stepSize = stepSize }
+        pgd.steps = steps
+        pgd.randomStart = randomStart
+        pgd.clipEveryStep = clipEveryStep
+        switch adversarial {
+        case nil: c.adversarial = nil
+        case "pgd": c.adversarial = .pgd(pgd)
+        case "fgsm": c.adversarial = .fgsm(epsilon: pgd.epsilon)
+        case let other?: throw ValidationError("--adversarial takes pgd or fgsm, not '\(other)'")
+        }
+        c.robustEvalSubset = robustEvalSubset
         try c.validate()
         return c
     }
@@ -54,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             print("data: \(data.source)")
             print("run folder: \(dir)")
             let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: dir))
-            loop.callbacks = [EvaluationCallback(), ProgressCallback()]
+            loop.callbacks = [EvaluationCallback(), RobustEvaluationCallback(), ProgressCallback()]
             try loop.fit()
     }
 }

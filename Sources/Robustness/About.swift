@@ -1,1 +1,0 @@
-// Robustness: FGSM and PGD attacks, adversarial training steps, robust accuracy.

@@ -1,0 +1,84 @@
+import Autodiff
+import Kernels
+import NN
+
+/// Settings of a PGD attack. The defaults reproduce the paper's reference code: start at δ = 0,
+/// no clipping to [0, 1] until the end.
+public struct PGDConfiguration: Codable, Sendable, Equatable {
+    public var epsilon: Float
+    public var stepSize: Float
+    public var steps: Int
+    /// Start uniformly inside the ε-ball instead of at zero.
+    public var randomStart: Bool
+    /// Clip x + δ to [0, 1] after every step (the robustness-library convention) instead of only
+    /// at the end (the paper's variant).
+    public var clipEveryStep: Bool
+
+    public init(epsilon: Float, stepSize: Float, steps: Int = 20, randomStart: Bool = false, clipEveryStep: Bool = false) {
+        self.epsilon = epsilon
+        self.stepSize = stepSize
+        self.steps = steps
+        self.randomStart = randomStart
+        self.clipEveryStep = clipEveryStep
+    }
+
+    /// PAPER.md's PGD-20: MNIST ε = 0.3, step 0.01; CIFAR-10 ε = 8/255, step 2/255.
+    public static func paper(cifar: Bool) -> PGDConfiguration {
+        cifar ? PGDConfiguration(epsilon: 8.0 / 255, stepSize: 2.0 / 255) : PGDConfiguration(epsilon: 0.3, stepSize: 0.01)
+    }
+}
+
+/// Adversarial attacks on any model built from the library's differentiable layers (including the
+/// linearized model). They read the parameters but never change them, and leave no parameter
+/// gradients behind: only the input is differentiated.
+public enum Attacks {
+    /// The mean cross-entropy of `model` at `x` and its gradient with respect to `x`.
+    public static func inputGradient(of model: Module, at x: Tensor, labels: [Int32]) -> (loss: Float, gradient: Tensor) {
+        let leaf = x.detached.requiringGradient()
+        let loss = softmaxCrossEntropy(logits: model(leaf), labels: labels)
+        return (loss.scalar, gradients(of: loss, wrt: [leaf])[0])
+    }
+
+    /// Projected gradient ascent on the mean cross-entropy inside the ε-ball of `norm`, returning
+    /// adversarial inputs in [0, 1].
+    public static func pgd(_ model: Module, inputs x: Tensor, labels: [Int32], configuration c: PGDConfiguration,
+                           norm: PerturbationNorm = LInfinity(), rng: inout Xoshiro256) -> Tensor {
+        let clean = x.detached
+        var delta = norm.start(shape: clean.shape, epsilon: c.epsilon, random: c.randomStart, rng: &rng)
+        if c.clipEveryStep { delta = (clean + delta).clamped(to: 0, 1) - clean }
+        for _ in 0..<c.steps {
+            let (_, g) = inputGradient(of: model, at: clean + delta, labels: labels)
+            delta = norm.project(delta + norm.direction(g).scaled(by: c.stepSize), epsilon: c.epsilon)
+            if c.clipEveryStep { delta = (clean + delta).clamped(to: 0, 1) - clean }
+        }
+        return (clean + delta).clamped(to: 0, 1).detached
+    }
+
+    /// The fast gradient sign method: one step of size ε from δ = 0, then clipping to [0, 1].
+    public static func fgsm(_ model: Module, inputs x: Tensor, labels: [Int32], epsilon: Float) -> Tensor {
+        let (_, g) = inputGradient(of: model, at: x, labels: labels)
+        return (x.detached + g.sign().scaled(by: epsilon)).clamped(to: 0, 1).detached
+    }
+}
+
+/// Which attack a run uses for adversarial training or evaluation.
+public enum AttackKind: Codable, Sendable, Equatable {
+    case pgd(PGDConfiguration)
+    case fgsm(epsilon: Float)
+
+    /// Applies the attack.
+    public func perturb(_ model: Module, inputs: Tensor, labels: [Int32], rng: inout Xoshiro256) -> Tensor {
+        switch self {
+        case .pgd(let c): return Attacks.pgd(model, inputs: inputs, labels: labels, configuration: c, rng: &rng)
+        case .fgsm(let eps): return Attacks.fgsm(model, inputs: inputs, labels: labels, epsilon: eps)
+        }
+    }
+
+    /// The ε of the attack.
+    public var epsilon: Float {
+        switch self {
+        case .pgd(let c): return c.epsilon
+        case .fgsm(let e): return e
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Autodiff
+import Datasets
+import Kernels
+import NN
+
+/// Clean and robust accuracy on the same examples, with a gradient-masking diagnostic.
+public struct RobustnessReport: Sendable, Equatable {
+    public var examples: Int
+    public var cleanAccuracy: Double
+    public var robustAccuracy: Double
+    /// Mean cross-entropy on clean and on attacked inputs.
+    public var cleanLoss: Double
+    public var adversarialLoss: Double
+    /// Fraction of examples whose input gradient (at the clean input) is exactly zero. A large
+    /// value means the attack cannot move and the robust accuracy is not to be trusted.
+    public var zeroGradientFraction: Double
+    /// Mean ℓ1 norm per example of the input gradient at the clean input.
+    public var meanGradientNorm: Double
+
+    /// A warning when the gradients look masked (zero or vanishing), else nil.
+    public var gradientMaskingWarning: String? {
+        if zeroGradientFraction > 0.05 {
+            return String(format: "%.0f%% of examples have an exactly zero input gradient: the attack cannot move them, so robust accuracy is unreliable (gradient masking or dead units)", zeroGradientFraction * 100)
+        }
+        if meanGradientNorm < 1e-8 {
+            return String(format: "input gradients vanish (mean ℓ1 norm %.2e): robust accuracy is unreliable", meanGradientNorm)
+        }
+        return nil
+    }
+}
+
+/// Robust evaluation over a data set in batches.
+public enum RobustEvaluation {
+    /// Attacks the first `limit` examples of `data` (in batches) and reports clean and robust accuracy.
+    public static func evaluate(_ model: Module, images: Tensor, labels: [Int32], attack: AttackKind,
+                                batchSize: Int = 500, rng: inout Xoshiro256) -> RobustnessReport {
+        let n = labels.count
+        let imageSize = images.count / max(n, 1)
+        var report = RobustnessReport(examples: n, cleanAccuracy: 0, robustAccuracy: 0, cleanLoss: 0,
+                                      adversarialLoss: 0, zeroGradientFraction: 0, meanGradientNorm: 0)
+        guard n > 0 else { return report }
+        var start = 0
+        while start < n {
+            let end = min(start + batchSize, n), b = end - start
+            let x = Tensor(shape: [b] + Array(images.shape.dropFirst()),
+                           scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))
+            let y = Array(labels[start..<end])
+            let logits = model(x)
+            report.cleanAccuracy += accuracy(logits: logits, labels: y) * Double(b)
+            let (loss, g) = Attacks.inputGradient(of: model, at: x, labels: y)
+            report.cleanLoss += Double(loss) * Double(b)
+            let gv = g.scalars
+            for i in 0..<b {
+                var l1 = 0.0
+                for j in 0..<imageSize { l1 += Double(abs(gv[i * imageSize + j])) }
+                // The mean loss divides by the batch: undo it to report per-example gradients.
+                report.meanGradientNorm += l1 * Double(b)
+                if l1 == 0 { report.zeroGradientFraction += 1 }
+            }
+            let adv = attack.perturb(model, inputs: x, labels: y, rng: &rng)
+            let advLogits = model(adv)
+            report.robustAccuracy += accuracy(logits: advLogits, labels: y) * Double(b)
+            report.adversarialLoss += Double(softmaxCrossEntropy(logits: advLogits, labels: y).scalar) * Double(b)
+            start = end
+        }
+        let dn = Double(n)
+        report.cleanAccuracy /= dn; report.robustAccuracy /= dn
+        report.cleanLoss /= dn; report.adversarialLoss /= dn
+        report.zeroGradientFraction /= dn; report.meanGradientNorm /= dn
+        return report
+    }
+
+    /// Convenience over a data set: its first `limit` examples.
+    public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int, attack: AttackKind,
+                                batchSize: Int = 500, rng: inout Xoshiro256) -> RobustnessReport {
+        let n = min(limit, data.count)
+        let x = Tensor(shape: [n, data.channels, data.height, data.width],
+                       scalars: Array(data.images[0..<(n * data.imageSize)]))
+        return evaluate(model, images: x, labels: Array(data.labels[0..<n]), attack: attack, batchSize: batchSize, rng: &rng)
+    }
+}

@@ -1,0 +1,37 @@
+import Autodiff
+import Kernels
+import NN
+import Robustness
+
+/// Adversarial training as a batch transform: every batch is replaced by its attacked version
+/// (against the model being trained, the linearized one included) before the SGD step.
+public final class AdversarialTraining: BatchTransform {
+    public let attack: AttackKind
+    public init(attack: AttackKind) { self.attack = attack }
+
+    public func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) -> Tensor {
+        attack.perturb(model, inputs: inputs, labels: labels, rng: &rng)
+    }
+}
+
+/// Logs clean and PGD accuracy on the same first N training and test images each evaluated epoch:
+/// `train_robust_accuracy`, `test_robust_accuracy` (beside `train_accuracy`/`test_accuracy` from
+/// `EvaluationCallback`), plus `test_adversarial_loss` and a gradient-masking warning if needed.
+public final class RobustEvaluationCallback: TrainingCallback {
+    private let warn: (String) -> Void
+    public init(warn: @escaping (String) -> Void = { print("warning: \($0)") }) { self.warn = warn }
+
+    public func epochEnd(_ loop: TrainingLoop) throws {
+        let c = loop.configuration
+        guard c.robustEvalSubset > 0, loop.epoch % c.evalEvery == 0 || loop.epoch == c.epochs else { return }
+        // A generator of its own, derived from the epoch, so evaluation never shifts training's randomness.
+        var rng = Xoshiro256(seed: c.seed &+ 0xe7a1 &+ UInt64(loop.epoch))
+        let attack = AttackKind.pgd(c.evaluationAttack)
+        let train = RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack, rng: &rng)
+        let test = RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack, rng: &rng)
+        try loop.record("train_robust_accuracy", train.robustAccuracy)
+        try loop.record("test_robust_accuracy", test.robustAccuracy)
+        try loop.record("test_adversarial_loss", test.adversarialLoss)
+        if let w = test.gradientMaskingWarning { warn("epoch \(loop.epoch): \(w)") }
+    }
+}
