@@ -270,4 +270,41 @@ final class KernelMetricsTests: XCTestCase {
         XCTAssertEqual(KernelMetrics.concentration(topEigenvalues: [3, 1], squaredFrobeniusNorm: 10, ranks: [1, 2]),
                        [0.9, 1.0])
     }
+
+    // MARK: Heavy: the paper's size (NC = 3000)
+
+    /// Truncation, concentration and polar dynamics at n = 3000 (the MNIST full kernel, N = 300, C = 10).
+    /// Set TANGENT_HEAVY_TESTS=1 and prefer `-c release`.
+    func testMetricsAtPaperSize() throws {
+        guard ProcessInfo.processInfo.environment["TANGENT_HEAVY_TESTS"] == "1" else {
+            throw XCTSkip("set TANGENT_HEAVY_TESTS=1 to run the n = 3000 metrics")
+        }
+        let n = 3000, rank = 40
+        func timed<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
+            let start = Date()
+            let result = try body()
+            print("\(what): \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+            return result
+        }
+        let k0 = timed("build K0") { randomPSD(n, rank: rank, seed: 1) }
+        var k1 = k0
+        let extra = randomPSD(n, rank: 4, seed: 2)
+        for i in 0..<(n * n) { k1.values[i] = 1.5 * k0.values[i] + extra.values[i] }
+
+        let summary = try timed("spectralSummary (top 20)") { try KernelMetrics.spectralSummary(k0) }
+        XCTAssertEqual(summary.topEigenvalues.count, 20)
+        XCTAssertGreaterThan(summary.mass(at: 20)!, 0.5)
+        let top = try timed("truncate top(20)") { try KernelMetrics.truncate(k0, to: .top(20)) }
+        let bottom = try timed("truncate bottom(2980)") { try KernelMetrics.truncate(k0, to: .bottom(n - 20)) }
+        // ‖top‖² + ‖bottom‖² = ‖K‖² (orthogonal parts), and ‖top‖²/‖K‖² is mass_20.
+        let ratio = top.squaredFrobeniusNorm / k0.squaredFrobeniusNorm
+        XCTAssertEqual(ratio, summary.mass(at: 20)!, accuracy: 1e-4)
+        XCTAssertEqual((top.squaredFrobeniusNorm + bottom.squaredFrobeniusNorm) / k0.squaredFrobeniusNorm, 1, accuracy: 1e-4)
+        let d = timed("distance") { KernelMetrics.distance(k0, k1) }
+        XCTAssertGreaterThan(d, 0)
+        let polar = try timed("polar dynamics on top(20), 3 kernels") {
+            try KernelMetrics.polarDynamics([k0, k1, k0], truncation: .top(20))
+        }
+        XCTAssertEqual(polar[0].radius, 0)
+    }
 }
