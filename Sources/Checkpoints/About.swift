@@ -1,1 +1,0 @@
-// Checkpoints: a zstd frame around a safetensors-layout payload; atomic writes; strict, bounds-checked reads.
