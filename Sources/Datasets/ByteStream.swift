@@ -21,7 +21,7 @@ extension ByteStream {
     func read(upTo count: Int) throws -> [UInt8] {
         precondition(count >= 0)
         var result = [UInt8]()
-        result.reserveCapacity(min(count, 1 << 26))
+        result.reserveCapacity(min(count, 1 << 20))
         let chunkSize = 1 << 20
         var chunk = [UInt8](repeating: 0, count: min(chunkSize, max(count, 1)))
         while result.count < count {

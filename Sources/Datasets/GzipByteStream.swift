@@ -111,9 +111,3 @@ final class GzipByteStream: ByteStream {
         }
     }
 }
-
-/// Decompresses a whole gzip file into memory.
-func readGzipFile(path: String) throws -> [UInt8] {
-    let stream = try GzipByteStream(source: FileByteStream(path: path))
-    return try stream.read(upTo: Int.max)
-}

@@ -106,10 +106,10 @@ public struct MD5: Sendable {
     }
 
     private mutating func processBlock(_ block: UnsafeRawBufferPointer) {
-        var words = [UInt32](repeating: 0, count: 16)
-        for i in 0..<16 {
-            words[i] = UInt32(block[4 * i]) | UInt32(block[4 * i + 1]) << 8
-                | UInt32(block[4 * i + 2]) << 16 | UInt32(block[4 * i + 3]) << 24
+        precondition(block.count == 64)
+        /// The g-th little-endian 32-bit word of the block.
+        func word(_ g: Int) -> UInt32 {
+            UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 4 * g, as: UInt32.self))
         }
         var a = a0, b = b0, c = c0, d = d0
         for i in 0..<64 {
@@ -121,7 +121,7 @@ public struct MD5: Sendable {
             case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
             default: f = c ^ (b | ~d); g = (7 * i) % 16
             }
-            f = f &+ a &+ Self.sineTable[i] &+ words[g]
+            f = f &+ a &+ Self.sineTable[i] &+ word(g)
             a = d
             d = c
             c = b
