@@ -343,7 +343,7 @@ extension SymmetricEigen {
     /// `A[p, q]`, accumulating the rotations into `V`, until the off-diagonal mass is negligible.
     /// `O(n³)` per sweep and typically 6–10 sweeps: meant for tests on small matrices (n ≲ 100).
     /// Reads the whole (assumed symmetric) matrix. Returns eigenvalues descending with eigenvectors
-    /// in the same layout as ``decompose(_:dimension:)-(Float)``.
+    /// in the same layout as the LAPACK-backed solvers (row k of `vectors` is eigenvector k).
     public static func jacobiReference(_ matrix: [Double], dimension n: Int,
                                        maximumSweeps: Int = 100) -> Decomposition<Double> {
         precondition(matrix.count == n * n, "jacobiReference: expected an n × n matrix")

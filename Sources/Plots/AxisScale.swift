@@ -56,7 +56,18 @@ struct AxisScale {
         var lowerDecade = lo.rounded(.down), upperDecade = hi.rounded(.up)
         if lowerDecade == upperDecade { upperDecade += 1 }
         var values: [Double] = []
-        if upperDecade - lowerDecade <= 2 {
+        if hi - lo < 1 {
+            // Less than a decade of data: round linear ticks read better than one or two powers of ten.
+            let step = niceStep((maximum - minimum) / 5)
+            var first = (minimum / step).rounded(.down) * step
+            if first <= 0 { first = minimum }
+            let last = max((maximum / step).rounded(.up) * step, first + step)
+            var v = first
+            while v <= last + step * 1e-9 { values.append(v); v += step }
+            let labels = TickFormatter(values: values, step: step)
+            return AxisScale(lower: log10(first), upper: log10(last), pixelLower: pixelLower, pixelUpper: pixelUpper,
+                             isLogarithmic: true, ticks: values.map { ($0, labels.label($0)) })
+        } else if upperDecade - lowerDecade <= 2 {
             // Few decades: 1, 2, 5 × 10^k, trimmed to the data plus one step each side.
             var candidates: [Double] = []
             for d in Int(lowerDecade)...Int(upperDecade) {
@@ -67,7 +78,6 @@ struct AxisScale {
             values = candidates.filter { $0 >= below && $0 <= above }
             lowerDecade = log10(below)
             upperDecade = log10(above)
-            if lowerDecade == upperDecade { upperDecade = lowerDecade + log10(2) }
         } else {
             let decades = Int(upperDecade - lowerDecade)
             let stride = max(1, Int((Double(decades) / 7).rounded(.up)))
@@ -105,10 +115,16 @@ struct TickFormatter {
     init(values: [Double], step: Double) {
         let largest = values.map { abs($0) }.max() ?? 0
         scientific = largest >= 1e6 || (largest > 0 && largest < 1e-3)
-        let stepDecimals = step > 0 ? max(0, Int((-log10(step)).rounded(.up))) : 0
-        // 2.5-type steps need one decimal more than their power of ten suggests.
-        let needsExtra = step > 0 && abs(step / pow(10, log10(step).rounded(.down)) - 2.5) < 1e-9
-        decimals = min(10, stepDecimals + (needsExtra ? 1 : 0))
+        // As many decimals as the step has (25 → 0, 2.5 → 1, 0.25 → 2), so labels are exact and uniform.
+        var d = 0
+        if step > 0 {
+            while d < 10 {
+                let scaled = step * pow(10, Double(d))
+                if abs(scaled - scaled.rounded()) < 1e-6 * max(1, scaled) { break }
+                d += 1
+            }
+        }
+        decimals = d
     }
 
     func label(_ value: Double) -> String {
@@ -119,7 +135,7 @@ struct TickFormatter {
 
     /// `1.5e6`-style labels written as `1.5×10⁶`.
     static func scientificLabel(_ value: Double) -> String {
-        let exponent = Int(log10(abs(value)).rounded(.down))
+        let exponent = Int((log10(abs(value)) + 1e-9).rounded(.down))
         let mantissa = value / pow(10, Double(exponent))
         var m = String(format: "%.2f", mantissa)
         while m.hasSuffix("0") { m.removeLast() }
@@ -129,7 +145,7 @@ struct TickFormatter {
 
     /// `1`, `10`, `10²`, `10⁻³`, …
     static func powerOfTenLabel(_ value: Double) -> String {
-        let exponent = Int(log10(value).rounded())
+        let exponent = Int((log10(value) + 1e-9).rounded(.down))
         let mantissa = value / pow(10, Double(exponent))
         if abs(mantissa - 1) < 1e-9 {
             if exponent == 0 { return "1" }

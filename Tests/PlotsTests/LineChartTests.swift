@@ -47,6 +47,21 @@ final class LineChartTests: XCTestCase {
         XCTAssertTrue(svg.contains(">10³</text>") && svg.contains(">10⁴</text>") && svg.contains(">10⁶</text>"))
     }
 
+    func testTickLabelsAreRoundAndUniform() throws {
+        // Less than a decade on a log axis: round linear ticks (2000, 2500, …), not lone powers of ten.
+        var short = LineChart(title: "short log range", logScaleY: true)
+        short.add(.init(name: "adversarial", y: (0...50).map { 2e3 * pow(1.5, Double($0) / 25) }))
+        let svg = short.render()
+        XCTAssertNotNil(SVGTestSupport.parse(svg))
+        for label in ["2000", "2500", "3000", "4500"] { XCTAssertTrue(svg.contains(">\(label)</text>"), label) }
+        // A step of 25 gets integer labels; a step of 0.25 gets two decimals.
+        let steps = LineChart(series: [.init(name: "a", x: [0, 100], y: [0, 1])], logScaleY: false)
+        let text = steps.render()
+        XCTAssertTrue(text.contains(">25</text>") || text.contains(">20</text>"))
+        XCTAssertFalse(text.contains(">25.0</text>"))
+        XCTAssertTrue(text.contains(">0.2</text>") || text.contains(">0.25</text>"))
+    }
+
     func testNonFiniteAndNonPositiveValuesAreSkipped() throws {
         var chart = LineChart(title: "gaps", xLabel: "x", yLabel: "y", logScaleY: true)
         chart.markers = .always
