@@ -53,17 +53,25 @@ extension KernelMetrics {
         return result
     }
 
-    /// `Σ_{j ∈ selection} λ_j v_j v_jᵀ` as an n × n row-major buffer: one `ssyevr` and one GEMM `Wᵀ (ΛW)`.
+    /// `Σ_{j ∈ selection} λ_j v_j v_jᵀ` as an n × n row-major buffer: one `ssyevr` and one GEMM.
     private static func lowRank(_ kernel: KernelMatrix, _ selection: SymmetricEigen.Selection) throws -> [Float] {
-        let n = kernel.n, k = selection.count
-        let eigen = try SymmetricEigen.decompose(kernel.values, dimension: n, selecting: selection)
-        // W: k × n with the eigenvectors as rows; scaled: row j multiplied by λ_j.
-        var scaled = eigen.vectors
+        let eigen = try SymmetricEigen.decompose(kernel.values, dimension: kernel.n, selecting: selection)
+        return reconstruct(eigen, count: eigen.count)
+    }
+
+    /// `Σ_{j < count} λ_j v_j v_jᵀ` from the first `count` eigenpairs held by `eigen`, computed as
+    /// `Wᵀ (Λ W)` with W the `count × n` block of eigenvectors (one GEMM).
+    static func reconstruct(_ eigen: SymmetricEigen.Decomposition<Float>, count k: Int) -> [Float] {
+        let n = eigen.dimension
+        precondition(k <= eigen.count && eigen.vectors.count == eigen.count * n,
+                     "reconstruct: needs \(k) eigenpairs with vectors")
+        var out = [Float](repeating: 0, count: n * n)
+        guard k > 0 else { return out }
+        var scaled = Array(eigen.vectors[0..<(k * n)])
         for j in 0..<k {
             let lambda = eigen.values[j]
             for i in 0..<n { scaled[j * n + i] *= lambda }
         }
-        var out = [Float](repeating: 0, count: n * n)
         eigen.vectors.withUnsafeBufferPointer { w in
             scaled.withUnsafeBufferPointer { s in
                 out.withUnsafeMutableBufferPointer { c in

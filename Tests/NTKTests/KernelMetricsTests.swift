@@ -271,6 +271,25 @@ final class KernelMetricsTests: XCTestCase {
                        [0.9, 1.0])
     }
 
+    func testTopEigenspaceReusesOneSolve() throws {
+        let lambda: [Double] = (0..<25).map { 6 * pow(0.7, Double($0)) }
+        let k = withSpectrum(lambda, seed: 12)
+        let space = try KernelMetrics.topEigenspace(k, count: 8)
+        XCTAssertEqual(space.count, 8)
+        let summary = space.summary(topCount: 5, ranks: [3, 8])
+        let direct = try KernelMetrics.spectralSummary(k, topCount: 5, ranks: [3, 8])
+        XCTAssertEqual(summary.magnitude, direct.magnitude, accuracy: 1e-9)
+        for (a, b) in zip(summary.topEigenvalues + summary.concentration, direct.topEigenvalues + direct.concentration) {
+            XCTAssertEqual(a, b, accuracy: 1e-5)
+        }
+        for part in [KernelMetrics.SpectralPart.top(8), .top(3), .bottom(17), .bottom(22)] {
+            let fromSpace = try XCTUnwrap(space.truncation(part))
+            assertClose(fromSpace, try KernelMetrics.truncate(k, to: part), relative: 1e-5)
+        }
+        XCTAssertNil(space.truncation(.top(9)))
+        XCTAssertNil(space.truncation(.bottom(10)))
+    }
+
     // MARK: Heavy: the paper's size (NC = 3000)
 
     /// Truncation, concentration and polar dynamics at n = 3000 (the MNIST full kernel, N = 300, C = 10).
@@ -300,6 +319,14 @@ final class KernelMetricsTests: XCTestCase {
         let ratio = top.squaredFrobeniusNorm / k0.squaredFrobeniusNorm
         XCTAssertEqual(ratio, summary.mass(at: 20)!, accuracy: 1e-4)
         XCTAssertEqual((top.squaredFrobeniusNorm + bottom.squaredFrobeniusNorm) / k0.squaredFrobeniusNorm, 1, accuracy: 1e-4)
+        let space = try timed("topEigenspace(20) + summary + both truncations") { () throws -> KernelMetrics.TopEigenspace in
+            let space = try KernelMetrics.topEigenspace(k0, count: 20)
+            _ = space.summary()
+            _ = space.truncation(.top(20))
+            _ = space.truncation(.bottom(n - 20))
+            return space
+        }
+        XCTAssertEqual(space.summary().mass(at: 20)!, summary.mass(at: 20)!, accuracy: 1e-5)
         let d = timed("distance") { KernelMetrics.distance(k0, k1) }
         XCTAssertGreaterThan(d, 0)
         let polar = try timed("polar dynamics on top(20), 3 kernels") {
