@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Datasets"]),
         .testTarget(name: "NTKTests", dependencies: ["NTK", "NN"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
