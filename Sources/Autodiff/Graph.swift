@@ -1,3 +1,5 @@
+import Kernels
+
 /// A node of the reverse-mode graph. Each tensor computed from a tensor that requires gradients
 /// holds one; it refers to the nodes of the op's inputs and to the op's pullback (VJP rule).
 /// The graph lives exactly as long as the tensors that reach it: no tape object, no global state.
@@ -135,9 +137,7 @@ extension Tensor {
         precondition(shape == other.shape, "gradient shape mismatch \(shape) vs \(other.shape)")
         let n = count
         other.withUnsafePointer { src in
-            withUnsafeMutablePointer { dst in
-                for i in 0..<n { dst[i] += src[i] }
-            }
+            withUnsafeMutablePointer { dst in Elementwise.accumulate(src, into: dst, count: n) }
         }
     }
 }

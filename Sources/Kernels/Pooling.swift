@@ -13,15 +13,23 @@ public struct PoolGeometry: Sendable, Equatable {
 
 /// Average pooling forward.
 public func avgPoolForward(_ x: UnsafePointer<Float>, _ g: PoolGeometry, into y: UnsafeMutablePointer<Float>) {
-    let oh = g.outHeight, ow = g.outWidth, k = g.window, scale = 1 / Float(k * k)
-    parallelChunks(g.planes, minimumPerChunk: max(1, (1 << 15) / max(g.height * g.width, 1))) { range in
+    let oh = g.outHeight, ow = g.outWidth, k = g.window, w = g.width, scale = 1 / Float(k * k)
+    parallelChunks(g.planes, minimumPerChunk: max(1, (1 << 17) / max(g.height * g.width, 1))) { range in
         for p in range {
-            let src = x + p &* g.height &* g.width, dst = y + p &* oh &* ow
+            let src = x + p &* g.height &* w, dst = y + p &* oh &* ow
             for i in 0..<oh {
-                for j in 0..<ow {
-                    var s: Float = 0
-                    for a in 0..<k { for b in 0..<k { s += src[(i &* k &+ a) &* g.width &+ j &* k &+ b] } }
-                    dst[i &* ow &+ j] = s * scale
+                let out = dst + i &* ow
+                if k == 2 {
+                    let r0 = src + (2 &* i) &* w, r1 = r0 + w
+                    for j in 0..<ow {
+                        out[j] = (r0[2 &* j] + r0[2 &* j &+ 1] + r1[2 &* j] + r1[2 &* j &+ 1]) * scale
+                    }
+                } else {
+                    for j in 0..<ow {
+                        var s: Float = 0
+                        for a in 0..<k { for b in 0..<k { s += src[(i &* k &+ a) &* w &+ j &* k &+ b] } }
+                        out[j] = s * scale
+                    }
                 }
             }
         }
@@ -31,15 +39,24 @@ public func avgPoolForward(_ x: UnsafePointer<Float>, _ g: PoolGeometry, into y:
 /// Average pooling backward (also its own forward-mode rule, being linear): spreads each output
 /// gradient evenly over its window; input cells outside every window get zero.
 public func avgPoolBackward(_ dy: UnsafePointer<Float>, _ g: PoolGeometry, into dx: UnsafeMutablePointer<Float>) {
-    let oh = g.outHeight, ow = g.outWidth, k = g.window, scale = 1 / Float(k * k)
-    parallelChunks(g.planes, minimumPerChunk: max(1, (1 << 15) / max(g.height * g.width, 1))) { range in
+    let oh = g.outHeight, ow = g.outWidth, k = g.window, w = g.width, scale = 1 / Float(k * k)
+    parallelChunks(g.planes, minimumPerChunk: max(1, (1 << 17) / max(g.height * g.width, 1))) { range in
         for p in range {
-            let dst = dx + p &* g.height &* g.width, src = dy + p &* oh &* ow
-            dst.initialize(repeating: 0, count: g.height &* g.width)
+            let dst = dx + p &* g.height &* w, src = dy + p &* oh &* ow
+            if g.height != oh &* k || w != ow &* k { dst.initialize(repeating: 0, count: g.height &* w) }
             for i in 0..<oh {
-                for j in 0..<ow {
-                    let v = src[i &* ow &+ j] * scale
-                    for a in 0..<k { for b in 0..<k { dst[(i &* k &+ a) &* g.width &+ j &* k &+ b] = v } }
+                let s = src + i &* ow
+                if k == 2 {
+                    let r0 = dst + (2 &* i) &* w, r1 = r0 + w
+                    for j in 0..<ow {
+                        let v = s[j] * scale
+                        r0[2 &* j] = v; r0[2 &* j &+ 1] = v; r1[2 &* j] = v; r1[2 &* j &+ 1] = v
+                    }
+                } else {
+                    for j in 0..<ow {
+                        let v = s[j] * scale
+                        for a in 0..<k { for b in 0..<k { dst[(i &* k &+ a) &* w &+ j &* k &+ b] = v } }
+                    }
                 }
             }
         }

@@ -7,7 +7,16 @@ func mapElements(_ count: Int, _ out: UnsafeMutablePointer<Float>, _ body: (Int)
     }
 }
 
-/// Elementwise binary op on equal shapes.
+/// Elementwise binary op on equal shapes, through one of the vectorised kernels.
+func zipKernel(_ a: Tensor, _ b: Tensor,
+               _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    precondition(a.shape == b.shape, "shape mismatch: \(a.shape) vs \(b.shape)")
+    let out = Tensor.uninitialized(a.shape)
+    a.withUnsafePointer { pa in b.withUnsafePointer { pb in kernel(pa, pb, out.storage.pointer, a.count) } }
+    return out
+}
+
+/// Elementwise binary op on equal shapes (for rarely used ops; hot ones use `zipKernel`).
 func zipElements(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
     precondition(a.shape == b.shape, "shape mismatch: \(a.shape) vs \(b.shape)")
     let out = Tensor.uninitialized(a.shape)
@@ -32,30 +41,31 @@ func sumTangents(_ terms: [Tensor?]) -> Tensor? {
 extension Tensor {
     /// Elementwise sum (equal shapes).
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(zipElements(a, b, +), inputs: [a, b],
+        record(zipKernel(a, b) { Elementwise.add($0, $1, $2, count: $3) }, inputs: [a, b],
                pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g : nil] },
                tangent: { t in sumTangents(t) })
     }
 
     /// Elementwise difference (equal shapes).
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(zipElements(a, b, -), inputs: [a, b],
+        record(zipKernel(a, b) { Elementwise.subtract($0, $1, $2, count: $3) }, inputs: [a, b],
                pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g.scaled(by: -1) : nil] },
                tangent: { t in sumTangents([t[0], t[1]?.scaled(by: -1)]) })
     }
 
     /// Elementwise (Hadamard) product (equal shapes).
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        record(zipElements(a, b, *), inputs: [a, b],
-               pullback: { g, needs in [needs[0] ? zipElements(g, b, *) : nil,
-                                        needs[1] ? zipElements(g, a, *) : nil] },
+        let multiply: (Tensor, Tensor) -> Tensor = { x, y in zipKernel(x, y) { Elementwise.multiply($0, $1, $2, count: $3) } }
+        return record(multiply(a, b), inputs: [a, b],
+               pullback: { g, needs in [needs[0] ? multiply(g, b) : nil,
+                                        needs[1] ? multiply(g, a) : nil] },
                tangent: { t in sumTangents([t[0].map { $0 * b.primal }, t[1].map { a.primal * $0 }]) })
     }
 
     /// Multiplication by a constant.
     public func scaled(by factor: Float) -> Tensor {
-        Tensor.record(mapTensor(self) { $0 * factor }, inputs: [self],
-                      pullback: { g, _ in [mapTensor(g) { $0 * factor }] },
+        Tensor.record(affineMap(self, scale: factor, shift: 0), inputs: [self],
+                      pullback: { g, _ in [affineMap(g, scale: factor, shift: 0)] },
                       tangent: { t in t[0]!.scaled(by: factor) })
     }
 
@@ -64,14 +74,16 @@ extension Tensor {
 
     /// Adds a constant to every element.
     public func adding(_ constant: Float) -> Tensor {
-        Tensor.record(mapTensor(self) { $0 + constant }, inputs: [self],
+        Tensor.record(affineMap(self, scale: 1, shift: constant), inputs: [self],
                       pullback: { g, _ in [g] }, tangent: { t in t[0] })
     }
 
     /// Rectified linear unit, max(x, 0). Its derivative at 0 is taken as 0.
     public func relu() -> Tensor {
         let x = self
-        return Tensor.record(mapTensor(x) { $0 > 0 ? $0 : 0 }, inputs: [x],
+        let y = Tensor.uninitialized(x.shape)
+        x.withUnsafePointer { Elementwise.relu($0, y.storage.pointer, count: x.count) }
+        return Tensor.record(y, inputs: [x],
                              pullback: { g, _ in [gateValues(g, by: x)] },
                              tangent: { t in t[0]!.gated(by: x.primal) })
     }
@@ -131,7 +143,14 @@ extension Tensor {
     public func mean() -> Tensor { sum().scaled(by: 1 / Float(max(count, 1))) }
 }
 
-/// g where x > 0, else 0 (branch-free so it vectorises).
+/// g where x > 0, else 0.
 func gateValues(_ g: Tensor, by x: Tensor) -> Tensor {
-    zipElements(g, x) { gv, xv in xv > 0 ? gv : 0 }
+    zipKernel(g, x) { Elementwise.gate($0, mask: $1, $2, count: $3) }
+}
+
+/// s·x + c elementwise.
+func affineMap(_ x: Tensor, scale: Float, shift: Float) -> Tensor {
+    let out = Tensor.uninitialized(x.shape)
+    x.withUnsafePointer { Elementwise.affine($0, scale: scale, shift: shift, out.storage.pointer, count: x.count) }
+    return out
 }
