@@ -2,8 +2,9 @@
 ///
 /// Each batch file is a sequence of 3,073-byte records: one label byte, then the 1,024 red, 1,024 green
 /// and 1,024 blue bytes of a 32×32 image — already channel-major, so a record maps straight onto NCHW
-/// `3×32×32`. The training split is `data_batch_1.bin` … `data_batch_5.bin` in that order; the test
-/// split is `test_batch.bin`.
+/// `3×32×32`. Official files hold 10,000 records each; any whole number of records is accepted, so
+/// smaller files of the same format load too. The training split is `data_batch_1.bin` …
+/// `data_batch_5.bin` in that order; the test split is `test_batch.bin`.
 public enum CIFAR10Loader {
     /// The ten class names, indexed by label.
     public static let classNames = ["airplane", "automobile", "bird", "cat", "deer",
@@ -12,8 +13,6 @@ public enum CIFAR10Loader {
     public static let imageShape = (channels: 3, height: 32, width: 32)
     /// Bytes per record: one label byte plus 3×32×32 pixel bytes.
     public static let recordSize = 1 + 3 * 32 * 32
-    /// Records per batch file in the official release.
-    public static let officialRecordsPerFile = 10_000
     /// The training batch files, in the order their records are concatenated.
     public static let trainingFileNames = (1...5).map { "data_batch_\($0).bin" }
     /// The test batch file.

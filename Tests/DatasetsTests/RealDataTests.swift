@@ -31,6 +31,23 @@ final class RealDataTests: XCTestCase {
         XCTAssertEqual(sample.test, { var d = splits.test.firstSubset(1_000); d.name = sample.test.name; return d }())
     }
 
+    /// Fashion-MNIST as installed by Debian's `dataset-fashion-mnist` package (recompressed by Debian, so
+    /// the .gz checksums differ from Zalando's published ones, but the IDX contents are the originals).
+    func testFashionMNISTFromDebianPackage() throws {
+        let directory = "/usr/share/datasets/fashion-mnist"
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw XCTSkip("\(directory) not present (apt-get install dataset-fashion-mnist provides it)")
+        }
+        let splits = try MNISTLoader.load(directory: directory, variant: .fashionMNIST)
+        XCTAssertEqual(splits.train.count, 60_000)
+        XCTAssertEqual(splits.test.count, 10_000)
+        XCTAssertEqual(splits.train.classCounts(), [Int](repeating: 6_000, count: 10))
+        XCTAssertEqual(splits.test.classCounts(), [Int](repeating: 1_000, count: 10))
+        XCTAssertEqual(splits.train.labels.prefix(5), [9, 0, 0, 3, 0])
+        XCTAssertEqual(splits.test.labels.prefix(5), [9, 2, 1, 1, 6])
+        XCTAssertEqual(splits.train.classNames[9], "Ankle boot")
+    }
+
     func testReconstructedCIFAR10Archive() throws {
         let archive = TestFiles.sharedDataDirectory + "/cifar10/cifar-10-binary-from-jpeg.tar.gz"
         guard FileManager.default.fileExists(atPath: archive) else {
