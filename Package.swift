@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Datasets"]),
-        .testTarget(name: "NTKTests", dependencies: ["NTK", "NN"]),
+        .testTarget(name: "NTKTests", dependencies: ["NTK", "NN", "Kernels", "Autodiff"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
     ]

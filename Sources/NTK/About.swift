@@ -1,1 +1,0 @@
-// NTK: the empirical neural tangent kernel engine, kernel metrics and analytic kernels.

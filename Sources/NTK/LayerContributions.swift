@@ -1,0 +1,143 @@
+import Autodiff
+import Kernels
+import NN
+
+/// Per-sample, per-class output cotangents of one layer, laid out [sample][class][element], so the
+/// C rows of a sample are contiguous (the traced kernel reads them as one row).
+struct CotangentStore {
+    let perSample: Int, samples: Int, classes: Int
+    private(set) var buffer: UnsafeMutablePointer<Float>?
+
+    init(perSample: Int, samples: Int, classes: Int) {
+        self.perSample = perSample
+        self.samples = samples
+        self.classes = classes
+        buffer = FloatBuffer.allocate(perSample * samples * classes)
+    }
+
+    /// Copies the cotangent of every sample for logit `c`.
+    func store(_ g: Tensor, class c: Int) {
+        guard let buffer else { return }
+        g.withUnsafePointer { src in
+            for i in 0..<samples {
+                (buffer + (i * classes + c) * perSample).update(from: src + i * perSample, count: perSample)
+            }
+        }
+    }
+
+    var pointer: UnsafeMutablePointer<Float> { buffer! }
+
+    mutating func release() {
+        if let b = buffer { FloatBuffer.deallocate(b) }
+        buffer = nil
+    }
+}
+
+extension EmpiricalNTK {
+    /// Adds the upper triangle of `scratch` (rows×rows) into the Double kernel.
+    static func accumulateUpper(_ scratch: UnsafePointer<Float>, rows: Int, into kernel: inout [Double]) {
+        kernel.withUnsafeMutableBufferPointer { k in
+            for r in 0..<rows {
+                let base = r * rows
+                for s in r..<rows { k[base + s] += Double(scratch[base + s]) }
+            }
+        }
+    }
+
+    /// Dense layer: K[(i,c),(j,d)] += (δ_ic·δ_jd)(a_i·a_j + 1[bias]).
+    static func addDense(_ layer: Dense, input: Tensor, cotangents: CotangentStore, kind: KernelKind,
+                         scratch: UnsafeMutablePointer<Float>, into kernel: inout [Double]) {
+        let n = cotangents.samples, classes = cotangents.classes, out = cotangents.perSample
+        let features = input.count / n
+        let full = kind == .full
+        let rows = full ? n * classes : n
+        // D = Δ Δᵀ: rows (i, c) of length `out` (full), or rows i of length C·out (traced).
+        ssyrk(n: rows, k: full ? out : classes * out, a: cotangents.pointer, lda: full ? out : classes * out,
+              c: scratch, ldc: rows)
+        // A = a aᵀ (N × N).
+        let gram = FloatBuffer.allocate(n * n)
+        defer { FloatBuffer.deallocate(gram) }
+        input.withUnsafePointer { ssyrk(n: n, k: features, a: $0, lda: features, c: gram, ldc: n) }
+        let biasTerm: Float = layer.bias?.trainable == true ? 1 : 0
+        let per = full ? classes : 1
+        kernel.withUnsafeMutableBufferPointer { k in
+            for r in 0..<rows {
+                let i = r / per
+                for s in r..<rows {
+                    let j = s / per
+                    let a = gram[min(i, j) * n + max(i, j)] + biasTerm
+                    k[r * rows + s] += Double(scratch[r * rows + s] * a)
+                }
+            }
+        }
+    }
+
+    /// Convolution: K += G Gᵀ over tiles of output channels, plus the bias term B Bᵀ.
+    static func addConv(_ layer: Conv2D, input: Tensor, cotangents: CotangentStore, kind: KernelKind,
+                        tileBudget: Int, channelTile: Int?, scratch: UnsafeMutablePointer<Float>,
+                        into kernel: inout [Double]) {
+        let n = cotangents.samples, classes = cotangents.classes
+        let w = layer.weight.value.shape
+        let outChannels = w[0]
+        let g = ConvGeometry(batch: 1, inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                             outChannels: outChannels, kernelHeight: w[2], kernelWidth: w[3],
+                             stride: layer.stride, padding: layer.padding)
+        let patch = g.patchSize, pixels = g.outHeight * g.outWidth
+        precondition(pixels * outChannels == cotangents.perSample, "conv cotangent size mismatch")
+        let full = kind == .full
+        let rows = full ? n * classes : n
+        let inputSize = input.count / n
+
+        let perChannelBytes = n * classes * patch * 4
+        let tile = max(1, min(outChannels, channelTile ?? tileBudget / max(perChannelBytes, 1)))
+        let gradients = FloatBuffer.allocate(n * classes * tile * patch)
+        defer { FloatBuffer.deallocate(gradients) }
+        scratch.initialize(repeating: 0, count: rows * rows)
+
+        let delta = cotangents.pointer
+        input.withUnsafePointer { x in
+            var o0 = 0
+            while o0 < outChannels {
+                let t = min(tile, outChannels - o0)
+                BLASThreads.set(1)
+                // G rows (i, c): δ_ic[o0..<o0+t] (t × pixels) · patches_iᵀ (pixels × patch).
+                parallelChunks(n, minimumPerChunk: 1) { range in
+                    let patches = FloatBuffer.allocate(patch * pixels)
+                    defer { FloatBuffer.deallocate(patches) }
+                    for i in range {
+                        im2col(x + i * inputSize, g, into: patches)
+                        if t == outChannels {
+                            sgemm(transposeB: true, m: classes * t, n: patch, k: pixels,
+                                  a: delta + i * classes * outChannels * pixels, lda: pixels,
+                                  b: patches, ldb: pixels, c: gradients + i * classes * t * patch, ldc: patch, threads: 1)
+                        } else {
+                            for c in 0..<classes {
+                                sgemm(transposeB: true, m: t, n: patch, k: pixels,
+                                      a: delta + ((i * classes + c) * outChannels + o0) * pixels, lda: pixels,
+                                      b: patches, ldb: pixels, c: gradients + (i * classes + c) * t * patch, ldc: patch, threads: 1)
+                            }
+                        }
+                    }
+                }
+                ssyrk(n: rows, k: (full ? 1 : classes) * t * patch, a: gradients, lda: (full ? 1 : classes) * t * patch,
+                      beta: 1, c: scratch, ldc: rows)
+                o0 += t
+            }
+        }
+
+        if layer.bias?.trainable == true {
+            // B[(i,c), o] = Σ_pixels δ_ic[o, ·]
+            let sums = FloatBuffer.allocate(n * classes * outChannels)
+            defer { FloatBuffer.deallocate(sums) }
+            for r in 0..<(n * classes * outChannels) {
+                var s: Float = 0
+                let p = delta + r * pixels
+                for q in 0..<pixels { s += p[q] }
+                sums[r] = s
+            }
+            ssyrk(n: rows, k: (full ? 1 : classes) * outChannels, a: sums, lda: (full ? 1 : classes) * outChannels,
+                  beta: 1, c: scratch, ldc: rows)
+        }
+        accumulateUpper(scratch, rows: rows, into: &kernel)
+    }
+}
