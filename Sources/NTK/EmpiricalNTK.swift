@@ -61,12 +61,14 @@ public enum EmpiricalNTK {
         guard n > 0 else { throw NTKError.emptyBatch }
         let layers = try structuredLayers(model)
 
-        // Forward pass keeping every trainable layer's input and output (graph through the input only:
-        // parameters are plain values, so reverse passes compute no weight gradients).
-        var x = inputs.detached.requiringGradient()
+        // Forward pass keeping every trainable layer's input and output. Parameters are plain values, so
+        // reverse passes compute no weight gradients; the graph starts at the first layer's output (a
+        // leaf), so no pass differentiates down to the input either.
+        var x = inputs.detached
         var records: [(layer: ParametricLayer, input: Tensor, output: Tensor)] = []
         for (name, module) in model.layers {
-            let y = module(x)
+            var y = module(x)
+            if !y.requiresGradient { y = y.requiringGradient() }
             if let p = layers[name] { records.append((p, x.detached, y)) }
             x = y
         }
@@ -77,7 +79,7 @@ public enum EmpiricalNTK {
 
         // Memory check before any large allocation.
         let cotangentBytes = records.reduce(0) { $0 + $1.output.count * classes * 4 }
-        let kernelBytes = rows * rows * (4 + 8)
+        let kernelBytes = rows * rows * 4 * 2
         let minimumTile = records.compactMap { r -> Int? in
             guard case .conv(let c) = r.layer else { return nil }
             return n * classes * c.weight.value.shape[1...].reduce(1, *) * 4
@@ -99,27 +101,30 @@ public enum EmpiricalNTK {
             for (l, g) in grads.enumerated() { cotangents[l].store(g, class: c) }
         }
 
-        var kernel = [Double](repeating: 0, count: rows * rows)
+        // Contributions accumulate in one Float buffer (upper triangle); each is itself a Float SYRK.
+        let kernel = FloatBuffer.allocateZeroed(rows * rows)
         let scratch = FloatBuffer.allocate(rows * rows)
-        defer { FloatBuffer.deallocate(scratch) }
+        defer { FloatBuffer.deallocate(kernel); FloatBuffer.deallocate(scratch) }
         for (l, r) in records.enumerated() {
             switch r.layer {
             case .dense(let d):
-                addDense(d, input: r.input, cotangents: cotangents[l], kind: options.kind, scratch: scratch, into: &kernel)
+                addDense(d, input: r.input, cotangents: cotangents[l], kind: options.kind, scratch: scratch, into: kernel)
             case .conv(let conv):
                 addConv(conv, input: r.input, cotangents: cotangents[l], kind: options.kind, tileBudget: tileBudget,
-                        channelTile: options.channelTile, scratch: scratch, into: &kernel)
+                        channelTile: options.channelTile, into: kernel)
             }
             cotangents[l].release()
         }
         // Symmetrise from the upper triangle (SYRK writes only that half).
-        var values = [Float](repeating: 0, count: rows * rows)
-        for i in 0..<rows {
-            for j in i..<rows {
-                let v = Float(kernel[i * rows + j])
-                values[i * rows + j] = v
-                values[j * rows + i] = v
+        let values = [Float](unsafeUninitializedCapacity: rows * rows) { out, count in
+            for i in 0..<rows {
+                for j in i..<rows {
+                    let v = kernel[i * rows + j]
+                    out[i * rows + j] = v
+                    out[j * rows + i] = v
+                }
             }
+            count = rows * rows
         }
         return options.kind == .full ? KernelMatrix(full: values, samples: n, classes: classes)
                                      : KernelMatrix(traced: values, samples: n)

@@ -34,19 +34,9 @@ struct CotangentStore {
 }
 
 extension EmpiricalNTK {
-    /// Adds the upper triangle of `scratch` (rows×rows) into the Double kernel.
-    static func accumulateUpper(_ scratch: UnsafePointer<Float>, rows: Int, into kernel: inout [Double]) {
-        kernel.withUnsafeMutableBufferPointer { k in
-            for r in 0..<rows {
-                let base = r * rows
-                for s in r..<rows { k[base + s] += Double(scratch[base + s]) }
-            }
-        }
-    }
-
     /// Dense layer: K[(i,c),(j,d)] += (δ_ic·δ_jd)(a_i·a_j + 1[bias]).
     static func addDense(_ layer: Dense, input: Tensor, cotangents: CotangentStore, kind: KernelKind,
-                         scratch: UnsafeMutablePointer<Float>, into kernel: inout [Double]) {
+                         scratch: UnsafeMutablePointer<Float>, into kernel: UnsafeMutablePointer<Float>) {
         let n = cotangents.samples, classes = cotangents.classes, out = cotangents.perSample
         let features = input.count / n
         let full = kind == .full
@@ -60,22 +50,18 @@ extension EmpiricalNTK {
         input.withUnsafePointer { ssyrk(n: n, k: features, a: $0, lda: features, c: gram, ldc: n) }
         let biasTerm: Float = layer.bias?.trainable == true ? 1 : 0
         let per = full ? classes : 1
-        kernel.withUnsafeMutableBufferPointer { k in
-            for r in 0..<rows {
-                let i = r / per
-                for s in r..<rows {
-                    let j = s / per
-                    let a = gram[min(i, j) * n + max(i, j)] + biasTerm
-                    k[r * rows + s] += Double(scratch[r * rows + s] * a)
-                }
+        for r in 0..<rows {
+            let i = r / per
+            for s in r..<rows {
+                let j = s / per
+                kernel[r * rows + s] += scratch[r * rows + s] * (gram[min(i, j) * n + max(i, j)] + biasTerm)
             }
         }
     }
 
     /// Convolution: K += G Gᵀ over tiles of output channels, plus the bias term B Bᵀ.
     static func addConv(_ layer: Conv2D, input: Tensor, cotangents: CotangentStore, kind: KernelKind,
-                        tileBudget: Int, channelTile: Int?, scratch: UnsafeMutablePointer<Float>,
-                        into kernel: inout [Double]) {
+                        tileBudget: Int, channelTile: Int?, into kernel: UnsafeMutablePointer<Float>) {
         let n = cotangents.samples, classes = cotangents.classes
         let w = layer.weight.value.shape
         let outChannels = w[0]
@@ -92,7 +78,6 @@ extension EmpiricalNTK {
         let tile = max(1, min(outChannels, channelTile ?? tileBudget / max(perChannelBytes, 1)))
         let gradients = FloatBuffer.allocate(n * classes * tile * patch)
         defer { FloatBuffer.deallocate(gradients) }
-        scratch.initialize(repeating: 0, count: rows * rows)
 
         let delta = cotangents.pointer
         input.withUnsafePointer { x in
@@ -120,7 +105,7 @@ extension EmpiricalNTK {
                     }
                 }
                 ssyrk(n: rows, k: (full ? 1 : classes) * t * patch, a: gradients, lda: (full ? 1 : classes) * t * patch,
-                      beta: 1, c: scratch, ldc: rows)
+                      beta: 1, c: kernel, ldc: rows)
                 o0 += t
             }
         }
@@ -136,8 +121,7 @@ extension EmpiricalNTK {
                 sums[r] = s
             }
             ssyrk(n: rows, k: (full ? 1 : classes) * outChannels, a: sums, lda: (full ? 1 : classes) * outChannels,
-                  beta: 1, c: scratch, ldc: rows)
+                  beta: 1, c: kernel, ldc: rows)
         }
-        accumulateUpper(scratch, rows: rows, into: &kernel)
     }
 }

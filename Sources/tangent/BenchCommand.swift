@@ -9,7 +9,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Time training steps, attacks, evaluation and NTK computations.")
 
     @Option(help: "mnist-cnn or cifar-cnn") var model: String = "mnist-cnn"
-    @Option(help: "train | eval | pgd") var task: String = "train"
+    @Option(help: "train | eval | pgd | ntk") var task: String = "train"
+    @Option(help: "NTK kind for --task ntk: full | traced") var ntk: String = "full"
+    @Option(help: "NTK memory budget in MB") var memoryBudget: Int = 4096
     @Option(help: "Batch size (default: 300 MNIST, 250 CIFAR; 1000 for eval).") var batchSize: Int?
     @Option(help: "Timed repetitions.") var reps: Int = 20
     @Option(help: "Untimed warm-up repetitions.") var warmup: Int = 3
@@ -32,6 +34,18 @@ struct BenchCommand: ParsableCommand {
             }
         case "eval":
             work = { _ = net(x) }
+        case "pgd":
+            var attackRNG = Xoshiro256(seed: 1)
+            let config = PGDConfiguration.paper(cifar: kind == .cifarCNN)
+            work = {
+                let adv = Attacks.pgd(net, inputs: x, labels: labels, configuration: config, rng: &attackRNG)
+                let (_, g) = net.lossAndGradients { softmaxCrossEntropy(logits: net(adv), labels: labels) }
+                optimizer.update(net, gradients: g)
+            }
+        case "ntk":
+            guard let ntkKind = KernelKind(rawValue: ntk) else { throw ValidationError("--ntk takes full or traced") }
+            let options = EmpiricalNTK.Options(kind: ntkKind, memoryBudgetBytes: memoryBudget << 20)
+            work = { _ = try! EmpiricalNTK.compute(net, inputs: x, options: options) }
         default:
             throw ValidationError("unknown task \(task)")
         }
@@ -47,6 +61,8 @@ struct BenchCommand: ParsableCommand {
         var record: [String: Any] = ["framework": "tangent", "net": kind.rawValue, "task": task, "batch": batch,
                                      "reps": reps, "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!]
         if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
+        if task == "ntk" { record["kernel"] = ntk }
+        record["peak_rss_mb"] = PeakMemory.residentMegabytes()
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
