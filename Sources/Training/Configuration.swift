@@ -46,6 +46,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var robustEvaluationAttack: PGDConfiguration?
     /// Robust accuracy is measured on the first N training and N test images; 0 switches it off.
     public var robustEvalSubset: Int = 1000
+    /// Kernel tracking (the empirical NTK of a fixed probe batch during training); nil: off.
+    public var kernelTracking: KernelTrackingConfiguration?
+    /// Checkpoint after every epoch, and/or every N optimiser steps; keep the last K files.
+    public var checkpointEveryEpoch: Bool = true
+    public var checkpointEverySteps: Int?
+    public var keepLast: Int = 3
 
     public init() {}
 
@@ -70,6 +76,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if !(learningRate > 0) || !learningRate.isFinite { throw ConfigurationError("--lr must be a positive number, got \(learningRate)") }
         if let n = trainSubset, n < 1 { throw ConfigurationError("--train-subset must be positive, got \(n)") }
         if let n = testSubset, n < 1 { throw ConfigurationError("--test-subset must be positive, got \(n)") }
+        if let n = checkpointEverySteps, n < 1 { throw ConfigurationError("--checkpoint-every must be positive, got \(n)") }
+        if keepLast < 1 { throw ConfigurationError("--keep-last must be at least 1, got \(keepLast)") }
         if robustEvalSubset < 0 { throw ConfigurationError("--robust-eval-subset must be at least 0") }
         for c in [adversarial.flatMap { if case .pgd(let p) = $0 { return p } else { return nil } }, robustEvaluationAttack].compactMap({ $0 }) {
             if !(c.epsilon >= 0) || !(c.stepSize >= 0) || c.steps < 0 {

@@ -41,6 +41,8 @@ public final class TrainingLoop {
     public var callbacks: [TrainingCallback] = []
     /// Applied to every batch before the step (adversarial training); nil trains on clean data.
     public var batchTransform: BatchTransform?
+    /// Extra state saved in checkpoints (e.g. the linearization point).
+    public var checkpointExtensions: [CheckpointExtension] = []
 
     /// Completed epochs.
     public internal(set) var epoch = 0
@@ -91,9 +93,14 @@ public final class TrainingLoop {
         self.step = step
         batchOrder = BatchOrder(count: data.train.count, batchSize: configuration.batchSize,
                                 shuffle: configuration.shuffle, restoring: order)
-        if batchOrder.isEpochFinished && batchOrder.epoch < epoch { batchOrder.startNextEpoch() }
         epochLossSum = lossSum
         epochBatches = batches
+        if batchOrder.isEpochFinished && batchOrder.epoch < epoch {
+            // Saved at an epoch's end, after its callbacks: continue as `fit` would, with a new epoch.
+            batchOrder.startNextEpoch()
+            epochLossSum = 0
+            epochBatches = 0
+        }
         transformGenerator = Xoshiro256(state: transformState)
     }
 

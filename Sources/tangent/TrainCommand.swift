@@ -31,6 +31,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start PGD uniformly inside the ε-ball (default: at zero, as the paper).") var randomStart = false
     @Flag(help: "Clip to [0, 1] after every PGD step (default: only at the end, as the paper).") var clipEveryStep = false
     @Option(help: "Measure PGD-20 accuracy on the first N train and test images each epoch (0: off).") var robustEvalSubset: Int = 1000
+    @OptionGroup(title: "Kernel tracking") var ntkTracking: NTKTrackingOptions
+    @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?
+    @Option(help: "Keep the last K checkpoints.") var keepLast: Int = 3
+    @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it.") var resume: String?
 
     func makeConfiguration() throws -> TrainingConfiguration {
         let kind = try ModelKind(argument: model)
@@ -62,19 +66,37 @@ struct TrainCommand: ParsableCommand {
         case let other?: throw ValidationError("--adversarial takes pgd or fgsm, not '\(other)'")
         }
         c.robustEvalSubset = robustEvalSubset
+        c.kernelTracking = try ntkTracking.configuration()
+        c.checkpointEverySteps = checkpointEvery
+        c.keepLast = keepLast
         try c.validate()
         return c
     }
 
+    /// The callbacks of a run: the standard ones plus kernel tracking when configured.
+    static func callbacks(_ config: TrainingConfiguration, runDirectory: String) -> [TrainingCallback] {
+        TrainingSession.standardCallbacks(config, runDirectory: runDirectory, extra: config.kernelTracking.map {
+            [KernelDynamicsCallback(configuration: $0, runDirectory: runDirectory)]
+        } ?? [])
+    }
+
     func run() throws {
-        let config = try makeConfiguration()
-            let data = try TrainingData.load(config)
-            let dir = try runDir.map { try RunDirectory.create($0); return $0 } ?? RunDirectory.makeNew(model: config.model)
-            try RunDirectory.writeConfiguration(config, to: dir)
-            print("data: \(data.source)")
+        let loop: TrainingLoop
+        if let resume {
+            let explicitEpochs = CommandLine.arguments.contains { $0 == "--epochs" || $0.hasPrefix("--epochs=") }
+            let (resumed, path) = try TrainingSession.resume(from: resume, adjust: { c in
+                if explicitEpochs { c.epochs = epochs }
+                if let dataDir { c.dataDirectory = dataDir }
+            }, callbacks: Self.callbacks)
+            loop = resumed
+            print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
+        } else {
+            let config = try makeConfiguration()
+            let dir = try runDir ?? RunDirectory.makeNew(model: config.model)
+            loop = try TrainingSession.start(config, runDirectory: dir, callbacks: Self.callbacks)
             print("run folder: \(dir)")
-            let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: dir))
-            loop.callbacks = [EvaluationCallback(), RobustEvaluationCallback(), ProgressCallback()]
-            try loop.fit()
+        }
+        print("data: \(loop.data.source)")
+        try loop.fit()
     }
 }

@@ -1,0 +1,182 @@
+import Autodiff
+import Dispatch
+import Foundation
+import Kernels
+import NN
+import NTK
+import Robustness
+
+/// The model whose kernel is tracked. Every kernel the tracker computes goes through this one
+/// function, so switching to another model (the linearized network, say) is a change in one place.
+func kernelModel(_ loop: TrainingLoop) -> Sequential {
+    loop.network
+}
+
+/// Kernel tracking (PAPER.md Section 5): the empirical NTK of one fixed probe batch, computed at the
+/// start of training (K_0) and then every N steps and/or every epoch, with its dynamics logged and
+/// every kernel saved for analysis after the run.
+///
+/// The probe is the first `probeSize` training images (default: one training batch) or given
+/// indices; clean, or — with `adversarialProbe` — its PGD version against the current model (the
+/// run's robust-evaluation attack, with a generator of its own derived from the seed, epoch and step,
+/// so training's randomness is untouched). The same probe is used throughout.
+///
+/// Each kernel logs, through `loop.record`: `ntk_distance_to_initial` (d(K_t, K_0), 0 for K_0),
+/// `ntk_distance_to_previous` (from the second kernel on), `ntk_norm` (‖K_t‖),
+/// `ntk_concentration_top10`, `ntk_concentration_top20`, `ntk_top_eigenvalue_1` …
+/// `ntk_top_eigenvalue_5`, and `ntk_seconds` (time spent on this kernel: attack, kernel, metrics,
+/// snapshot). Each kernel is saved zstd-compressed as `RUN/kernels/step-NNNNNNNN.safetensors.zst` and
+/// listed in `RUN/kernels/index.json` (see ``KernelSnapshotStore``); `RunAnalysis` computes the
+/// all-pairs distances and polar dynamics from those files afterwards. Only K_0 and the previous
+/// kernel are held in memory.
+///
+/// State (``stateKey`` `kernel_dynamics`): the probe indices, K_0 and the previous kernel, the step of
+/// the last kernel and the snapshot index — a resumed run continues the dynamics exactly.
+public final class KernelDynamicsCallback: TrainingCallback {
+    /// The tracking settings.
+    public let configuration: KernelTrackingConfiguration
+    /// The run folder; kernels go to its `kernels/` subfolder.
+    public let runDirectory: String
+
+    /// How many leading eigenvalues are logged (`ntk_top_eigenvalue_1` …).
+    public static let loggedEigenvalueCount = 5
+    /// The ranks k of the logged concentrations `ntk_concentration_topK`.
+    public static let concentrationRanks = [10, 20]
+
+    /// The probe's training-set indices (known from fit start on).
+    public private(set) var probeIndices: [Int]?
+    /// K_0, once computed.
+    public private(set) var initialKernel: KernelMatrix?
+    /// The most recent kernel.
+    public private(set) var previousKernel: KernelMatrix?
+    /// The optimiser step of the most recent kernel.
+    public private(set) var lastKernelStep: Int?
+    private var store: KernelSnapshotStore?
+
+    /// A tracker writing its kernels under `runDirectory/kernels`.
+    public init(configuration: KernelTrackingConfiguration, runDirectory: String) {
+        self.configuration = configuration
+        self.runDirectory = runDirectory
+    }
+
+    /// The snapshots saved so far, in order.
+    public var snapshots: [KernelSnapshot] { store?.index.snapshots ?? [] }
+
+    public func fitStart(_ loop: TrainingLoop) throws {
+        try configuration.validate()
+        if probeIndices == nil {
+            probeIndices = try configuration.probeIndices(batchSize: loop.configuration.batchSize,
+                                                          trainCount: loop.data.train.count)
+        }
+        if initialKernel == nil { try track(loop, trigger: .initial) }
+    }
+
+    public func batchEnd(_ loop: TrainingLoop) throws {
+        guard let n = configuration.everySteps, loop.step % n == 0 else { return }
+        // A step that ends an epoch is left to `epochEnd` when that tracks too, so the kernel is
+        // labelled with the completed epoch.
+        if configuration.everyEpoch && loop.batchOrder.isEpochFinished { return }
+        try track(loop, trigger: .step)
+    }
+
+    public func epochEnd(_ loop: TrainingLoop) throws {
+        guard configuration.everyEpoch, lastKernelStep != loop.step else { return }
+        try track(loop, trigger: .epoch)
+    }
+
+    /// The probe batch as the kernel sees it now: clean, or attacked against the current model.
+    public func probeInputs(_ loop: TrainingLoop) throws -> Tensor {
+        let indices = try probeIndices ?? configuration.probeIndices(batchSize: loop.configuration.batchSize,
+                                                                     trainCount: loop.data.train.count)
+        let (x, labels) = BatchAssembly.batch(loop.data.train, indices: indices)
+        guard configuration.adversarialProbe else { return x }
+        var rng = Xoshiro256(seed: loop.configuration.seed ^ 0x6e74_6b5f_7072_6f62
+                             &+ UInt64(loop.epoch) &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(loop.step))
+        return AttackKind.pgd(loop.configuration.evaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, rng: &rng)
+    }
+
+    /// Computes, logs and saves the kernel at the loop's current step.
+    private func track(_ loop: TrainingLoop, trigger: KernelSnapshot.Trigger) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let inputs = try probeInputs(loop)
+        let kernel = try EmpiricalNTK.compute(kernelModel(loop), inputs: inputs, options: configuration.engineOptions)
+        let summary = try KernelMetrics.spectralSummary(kernel, topCount: Self.loggedEigenvalueCount,
+                                                        ranks: Self.concentrationRanks)
+        if store == nil {
+            store = KernelSnapshotStore(runDirectory: runDirectory, index: KernelSnapshotIndex(
+                kind: configuration.kind, adversarialProbe: configuration.adversarialProbe, probe: probeIndices ?? [],
+                samples: kernel.sampleCount ?? kernel.n, classes: kernel.classCount))
+        }
+        try store!.append(kernel, epoch: loop.epoch, step: loop.step, trigger: trigger)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+
+        try loop.record("ntk_distance_to_initial", initialKernel.map { KernelMetrics.distance(kernel, $0) } ?? 0)
+        if let previous = previousKernel {
+            try loop.record("ntk_distance_to_previous", KernelMetrics.distance(kernel, previous))
+        }
+        try loop.record("ntk_norm", summary.magnitude)
+        for (rank, mass) in zip(summary.ranks, summary.concentration) {
+            try loop.record("ntk_concentration_top\(rank)", mass)
+        }
+        for (i, lambda) in summary.topEigenvalues.enumerated() {
+            try loop.record("ntk_top_eigenvalue_\(i + 1)", lambda)
+        }
+        try loop.record("ntk_seconds", seconds)
+
+        if initialKernel == nil { initialKernel = kernel }
+        previousKernel = kernel
+        lastKernelStep = loop.step
+    }
+
+    // MARK: Checkpoint state
+
+    public var stateKey: String? { "kernel_dynamics" }
+
+    public func saveState() throws -> CallbackState {
+        var state = CallbackState()
+        if let probe = probeIndices { state.doubles["probe_indices"] = probe.map(Double.init) }
+        if let k = initialKernel {
+            state.floats["initial_kernel"] = ([k.n, k.n], k.values)
+            state.doubles["kernel_shape"] = [Double(k.sampleCount ?? k.n), Double(k.classCount ?? 0)]
+        }
+        if let k = previousKernel { state.floats["previous_kernel"] = ([k.n, k.n], k.values) }
+        if let step = lastKernelStep { state.doubles["last_kernel_step"] = [Double(step)] }
+        if let index = store?.index {
+            state.strings["index"] = String(decoding: try index.jsonData(), as: UTF8.self)
+        }
+        state.strings["kind"] = configuration.kind.rawValue
+        return state
+    }
+
+    public func restoreState(_ state: CallbackState) throws {
+        if let kind = state.strings["kind"], kind != configuration.kind.rawValue {
+            throw ConfigurationError("the checkpoint tracked \(kind) kernels but this run asks for \(configuration.kind.rawValue) ones; their dynamics cannot continue each other")
+        }
+        probeIndices = state.doubles["probe_indices"].map { $0.map { Int($0) } }
+        let shape = state.doubles["kernel_shape"] ?? []
+        func kernel(_ name: String) throws -> KernelMatrix? {
+            guard let stored = state.floats[name] else { return nil }
+            guard stored.shape.count == 2, stored.shape[0] == stored.shape[1],
+                  stored.values.count == stored.shape[0] * stored.shape[1] else {
+                throw ConfigurationError("kernel tracking state '\(name)' has shape \(stored.shape), expected a square matrix")
+            }
+            let n = stored.shape[0]
+            let samples = shape.count == 2 ? Int(shape[0]) : n
+            let classes = shape.count == 2 && shape[1] > 0 ? Int(shape[1]) : nil
+            guard samples * (classes ?? 1) == n else { return KernelMatrix(n: n, values: stored.values) }
+            return KernelMatrix(n: n, values: stored.values, sampleCount: samples, classCount: classes)
+        }
+        initialKernel = try kernel("initial_kernel")
+        previousKernel = try kernel("previous_kernel")
+        lastKernelStep = state.doubles["last_kernel_step"]?.first.map { Int($0) }
+        if let json = state.strings["index"] {
+            let index = try KernelSnapshotIndex.decode(Data(json.utf8), path: "kernel tracking state")
+            store = KernelSnapshotStore(runDirectory: runDirectory, index: index)
+            // Kernels saved after the checkpoint are dropped from the index; the resumed run recomputes
+            // (and overwrites) them.
+            try store!.writeIndex()
+        } else {
+            store = nil
+        }
+    }
+}

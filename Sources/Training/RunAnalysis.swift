@@ -1,0 +1,159 @@
+import Foundation
+import NTK
+
+/// Post-run analysis of a run folder (PAPER.md Section 5): from `metrics.jsonl` and the saved kernels
+/// (`kernels/index.json`), the all-pairs kernel-distance matrix, polar trajectories relative to K_0 and
+/// the final K_T (whole kernel, top-k and bottom (n − k) spectral truncations), top-k concentration and
+/// magnitude curves, and clean/robust accuracy curves.
+///
+/// Kernels are streamed from disk: the spectral pass holds K_0 (and its two truncations) plus the
+/// current kernel; the distance matrix is built in blocks sized to ``Options/memoryBudgetMB``.
+///
+/// ```swift
+/// let analysis = try RunAnalysis.compute(runDirectory: "checkpoints/mnist-cnn-20261121-130000")
+/// for path in try analysis.write() { print(path) }
+/// ```
+public struct RunAnalysis: Sendable {
+    /// Analysis settings.
+    public struct Options: Sendable, Equatable {
+        /// k of the spectral truncations (top k and bottom n − k) and of the second concentration rank.
+        public var topK: Int
+        /// Memory the all-pairs distance pass may use for kernels held at once, in megabytes.
+        public var memoryBudgetMB: Int
+        /// How many leading eigenvalues to report per kernel.
+        public var eigenvalueCount: Int
+
+        /// The paper's settings: top 20, five eigenvalues, 2 GB for the distance pass.
+        public init(topK: Int = 20, memoryBudgetMB: Int = 2048, eigenvalueCount: Int = 5) {
+            self.topK = topK
+            self.memoryBudgetMB = memoryBudgetMB
+            self.eigenvalueCount = eigenvalueCount
+        }
+    }
+
+    /// The three polar trajectories of PAPER.md Eq. 13, one point per kernel.
+    public struct PolarTrajectories: Sendable, Equatable {
+        /// Of the whole kernels.
+        public var whole: [KernelMetrics.PolarPoint]
+        /// Of each kernel's top-k truncation.
+        public var top: [KernelMetrics.PolarPoint]
+        /// Of each kernel's bottom (n − k) truncation; empty when n ≤ k.
+        public var bottom: [KernelMetrics.PolarPoint]
+    }
+
+    /// One accuracy metric per epoch.
+    public struct Curve: Sendable, Equatable {
+        /// The metric name, e.g. `test_robust_accuracy`.
+        public var name: String
+        /// The epochs that logged it.
+        public var epochs: [Int]
+        /// Its value at each of those epochs (the last one logged in the epoch).
+        public var values: [Double]
+    }
+
+    /// The accuracy metrics plotted, in legend order.
+    public static let accuracyMetrics = ["train_accuracy", "test_accuracy", "train_robust_accuracy", "test_robust_accuracy"]
+
+    /// The analysed run folder.
+    public var runDirectory: String
+    /// The settings used.
+    public var options: Options
+    /// The kernel index, nil when the run tracked no kernels.
+    public var index: KernelSnapshotIndex?
+    /// `epoch` when every kernel was taken at an epoch boundary (or at the start), `step` otherwise.
+    public var timeAxis: String
+    /// Each kernel's position on ``timeAxis``.
+    public var times: [Int]
+    /// `D[s][t] = d(K_s, K_t)`, T × T with a zero diagonal.
+    public var distances: [[Double]]
+    /// Polar trajectories relative to K_0 and K_T.
+    public var polar: PolarTrajectories
+    /// `‖K_t‖` per kernel.
+    public var magnitudes: [Double]
+    /// The concentration ranks (10 and ``Options/topK``, without duplicates).
+    public var concentrationRanks: [Int]
+    /// `mass_k(t)` per rank (outer, in ``concentrationRanks`` order) and kernel (inner).
+    public var concentration: [[Double]]
+    /// The leading eigenvalues of each kernel, descending.
+    public var topEigenvalues: [[Double]]
+    /// Accuracy curves present in the metrics, in ``accuracyMetrics`` order.
+    public var accuracy: [Curve]
+
+    /// Analyses the run folder at `runDirectory`.
+    public static func compute(runDirectory: String, options: Options = Options()) throws -> RunAnalysis {
+        guard options.topK >= 1 else { throw ConfigurationError("--top-k must be positive, got \(options.topK)") }
+        let metricsPath = (runDirectory as NSString).appendingPathComponent("metrics.jsonl")
+        guard FileManager.default.fileExists(atPath: metricsPath) else {
+            throw ConfigurationError("\(runDirectory) has no metrics.jsonl: not a run folder")
+        }
+        let rows = try MetricRow.read(path: metricsPath)
+        let index = try KernelSnapshotStore.readIndex(runDirectory: runDirectory)
+        let snapshots = index?.snapshots ?? []
+        let kernelDirectory = (runDirectory as NSString).appendingPathComponent(KernelSnapshotStore.folderName)
+        let load = { (t: Int) throws -> KernelMatrix in try KernelSnapshotStore.load(snapshots[t], in: kernelDirectory) }
+
+        let byEpoch = snapshots.allSatisfy { $0.trigger != .step }
+        let ranks = Array(Set([10, options.topK])).sorted()
+        var analysis = RunAnalysis(
+            runDirectory: runDirectory, options: options, index: index, timeAxis: byEpoch ? "epoch" : "step",
+            times: snapshots.map { byEpoch ? $0.epoch : $0.step }, distances: [],
+            polar: PolarTrajectories(whole: [], top: [], bottom: []), magnitudes: [], concentrationRanks: ranks,
+            concentration: ranks.map { _ in [] }, topEigenvalues: [], accuracy: accuracyCurves(rows))
+        guard !snapshots.isEmpty else { return analysis }
+
+        try analysis.spectralPass(count: snapshots.count, load: load)
+        let side = (index?.samples ?? 0) * (index?.classes ?? 1)
+        let kernelMB = max(1, side * side * MemoryLayout<Float>.size >> 20)
+        let blockSize = max(1, options.memoryBudgetMB / kernelMB - 1)
+        analysis.distances = try KernelMetrics.allPairsDistance(count: snapshots.count, blockSize: blockSize, load: load)
+        return analysis
+    }
+
+    /// One pass over the kernels: magnitude, concentration, eigenvalues and the three polar trajectories.
+    /// Each kernel is loaded once and eigen-solved once (its top-k eigenspace gives both truncations).
+    private mutating func spectralPass(count: Int, load: (Int) throws -> KernelMatrix) throws {
+        let k = options.topK
+        let solved = max(k, concentrationRanks.max() ?? 0, options.eigenvalueCount)
+        var initial: (whole: KernelMatrix, top: KernelMatrix, bottom: KernelMatrix?)?
+        var displacement = (whole: [Double](), top: [Double](), bottom: [Double]())
+        var angle = (whole: [Double](), top: [Double](), bottom: [Double]())
+        for t in 0..<count {
+            let kernel = try load(t)
+            let eigenspace = try KernelMetrics.topEigenspace(kernel, count: solved)
+            let summary = eigenspace.summary(topCount: options.eigenvalueCount, ranks: concentrationRanks)
+            magnitudes.append(summary.magnitude)
+            topEigenvalues.append(summary.topEigenvalues)
+            for (r, mass) in summary.concentration.enumerated() { concentration[r].append(mass) }
+
+            let top = eigenspace.truncation(.top(min(k, kernel.n)))!
+            let bottom = k < kernel.n ? eigenspace.truncation(.bottom(kernel.n - k)) : nil
+            if initial == nil { initial = (kernel, top, bottom) }
+            let k0 = initial!
+            displacement.whole.append(KernelMetrics.differenceNorm(kernel, k0.whole))
+            angle.whole.append(KernelMetrics.angle(kernel, k0.whole))
+            displacement.top.append(KernelMetrics.differenceNorm(top, k0.top))
+            angle.top.append(KernelMetrics.angle(top, k0.top))
+            if let bottom, let b0 = k0.bottom {
+                displacement.bottom.append(KernelMetrics.differenceNorm(bottom, b0))
+                angle.bottom.append(KernelMetrics.angle(bottom, b0))
+            }
+        }
+        polar = PolarTrajectories(
+            whole: KernelMetrics.polarDynamics(displacements: displacement.whole, angles: angle.whole),
+            top: KernelMetrics.polarDynamics(displacements: displacement.top, angles: angle.top),
+            bottom: KernelMetrics.polarDynamics(displacements: displacement.bottom, angles: angle.bottom))
+    }
+
+    /// The accuracy metrics found in `rows`, one value per epoch (the last logged).
+    static func accuracyCurves(_ rows: [MetricRow]) -> [Curve] {
+        accuracyMetrics.compactMap { name in
+            var byEpoch: [Int: Double] = [:]
+            for row in rows where row.name == name {
+                if let v = row.value { byEpoch[row.epoch] = v }
+            }
+            guard !byEpoch.isEmpty else { return nil }
+            let epochs = byEpoch.keys.sorted()
+            return Curve(name: name, epochs: epochs, values: epochs.map { byEpoch[$0]! })
+        }
+    }
+}

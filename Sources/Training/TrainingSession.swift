@@ -1,0 +1,65 @@
+import Checkpoints
+import Foundation
+
+/// Starting and resuming runs with the standard callbacks, as `tangent train` does.
+public enum TrainingSession {
+    /// Evaluation, robust evaluation, then `extra` (e.g. kernel tracking), progress, and checkpointing
+    /// last (so checkpoints include everything the epoch logged).
+    public static func standardCallbacks(_ config: TrainingConfiguration, runDirectory: String,
+                                         extra: [TrainingCallback] = [], progress: Bool = true) -> [TrainingCallback] {
+        var callbacks: [TrainingCallback] = [EvaluationCallback(), RobustEvaluationCallback()]
+        callbacks += extra
+        if progress { callbacks.append(ProgressCallback()) }
+        callbacks.append(CheckpointCallback(runDirectory: runDirectory, everyEpoch: config.checkpointEveryEpoch,
+                                            everySteps: config.checkpointEverySteps, keepLast: config.keepLast))
+        return callbacks
+    }
+
+    /// A new run in `runDirectory`: writes config.json and opens the metric log.
+    public static func start(_ config: TrainingConfiguration, runDirectory: String,
+                             callbacks: (TrainingConfiguration, String) -> [TrainingCallback]) throws -> TrainingLoop {
+        try config.validate()
+        let data = try TrainingData.load(config)
+        try RunDirectory.create(runDirectory)
+        try RunDirectory.writeConfiguration(config, to: runDirectory)
+        let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: runDirectory))
+        loop.callbacks = callbacks(config, runDirectory)
+        return loop
+    }
+
+    /// Where a `--resume` argument points: the run folder and the checkpoint to load. A run folder
+    /// resumes from its newest readable checkpoint (older ones are tried when the newest is corrupt).
+    public static func locate(_ path: String) throws -> (runDirectory: String, checkpointPath: String, checkpoint: Checkpoint) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigurationError("--resume: \(path) does not exist")
+        }
+        if isDirectory.boolValue {
+            let dir = CheckpointDirectory(path: (path as NSString).appendingPathComponent("checkpoints"))
+            guard let loaded = try dir.loadLatestValid() else {
+                throw ConfigurationError("--resume: \(path) has no checkpoints (expected \(dir.path)/step-*.safetensors.zst)")
+            }
+            return (path, loaded.entry.path, loaded.checkpoint)
+        }
+        let checkpoint = try CheckpointFile.read(path: path)
+        let folder = (path as NSString).deletingLastPathComponent
+        let run = (folder as NSString).lastPathComponent == "checkpoints" ? (folder as NSString).deletingLastPathComponent : folder
+        return (run.isEmpty ? "." : run, path, checkpoint)
+    }
+
+    /// Resumes a run: its stored configuration (adjusted by `adjust`, e.g. more epochs or a moved data
+    /// folder), its callbacks, and the exact state of the checkpoint.
+    public static func resume(from path: String, adjust: (inout TrainingConfiguration) throws -> Void = { _ in },
+                              callbacks: (TrainingConfiguration, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
+        let (run, checkpointPath, checkpoint) = try locate(path)
+        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: checkpointPath)
+        try adjust(&config)
+        try config.validate()
+        let data = try TrainingData.load(config)
+        try RunDirectory.writeConfiguration(config, to: run)
+        let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: run))
+        loop.callbacks = callbacks(config, run)
+        try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath)
+        return (loop, checkpointPath)
+    }
+}

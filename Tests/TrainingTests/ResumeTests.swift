@@ -1,0 +1,118 @@
+import XCTest
+import Tangent
+
+/// Resuming from a checkpoint continues exactly the run that would have happened: parameters equal
+/// byte for byte and identical metric lines.
+final class ResumeTests: XCTestCase {
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "tangent-resume-\(UUID().uuidString)"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func configuration(epochs: Int, adversarial: Bool = false) -> TrainingConfiguration {
+        var c = TrainingConfiguration.paperDefaults(model: .mnistCNN)
+        c.epochs = epochs
+        c.batchSize = 50
+        c.trainSubset = 200
+        c.testSubset = 50
+        c.evalTrainSubset = 100
+        c.robustEvalSubset = 20
+        c.robustEvaluationAttack = PGDConfiguration(epsilon: 0.1, stepSize: 0.05, steps: 2, randomStart: true)
+        c.seed = 7
+        if adversarial { c.adversarial = .pgd(PGDConfiguration(epsilon: 0.1, stepSize: 0.05, steps: 2, randomStart: true)) }
+        return c
+    }
+
+    static func callbacks(_ stopAfterStep: Int?) -> (TrainingConfiguration, String) -> [TrainingCallback] {
+        { config, dir in
+            var list = TrainingSession.standardCallbacks(config, runDirectory: dir, progress: false)
+            if let n = stopAfterStep { list.append(StopAfter(step: n)) }
+            return list
+        }
+    }
+
+    /// Stops the run (after the checkpoint of that step has been written).
+    final class StopAfter: TrainingCallback {
+        let step: Int
+        init(step: Int) { self.step = step }
+        func batchEnd(_ loop: TrainingLoop) throws { if loop.step == step { throw StopTraining("test stop") } }
+    }
+
+    func parameterBytes(_ loop: TrainingLoop) -> [String: [Float]] {
+        Dictionary(uniqueKeysWithValues: loop.network.namedParameters.map { ($0.name, $0.parameter.value.scalars) })
+    }
+
+    func metricLines(_ dir: String) throws -> String { try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8) }
+
+    /// Runs straight, then as interrupted + resumed, and compares.
+    func checkResume(adversarial: Bool, stopAfterStep: Int?, checkpointEvery: Int?, file: StaticString = #filePath, line: UInt = #line) throws {
+        var config = configuration(epochs: 2, adversarial: adversarial)
+        config.checkpointEverySteps = checkpointEvery
+        let straightDir = temporaryDirectory()
+        let straight = try TrainingSession.start(config, runDirectory: straightDir, callbacks: Self.callbacks(nil))
+        try straight.fit()
+
+        let splitDir = temporaryDirectory()
+        var first = config
+        if stopAfterStep == nil { first.epochs = 1 }
+        let part = try TrainingSession.start(first, runDirectory: splitDir, callbacks: Self.callbacks(stopAfterStep))
+        if stopAfterStep != nil {
+            XCTAssertThrowsError(try part.fit(), file: file, line: line) { XCTAssert($0 is StopTraining) }
+        } else {
+            try part.fit()
+        }
+        let (resumed, _) = try TrainingSession.resume(from: splitDir, adjust: { $0.epochs = 2 }, callbacks: Self.callbacks(nil))
+        try resumed.fit()
+
+        XCTAssertEqual(parameterBytes(resumed), parameterBytes(straight), "parameters differ after resume", file: file, line: line)
+        XCTAssertEqual(try metricLines(splitDir), try metricLines(straightDir), "metric lines differ after resume", file: file, line: line)
+        XCTAssertEqual(resumed.step, straight.step, file: file, line: line)
+    }
+
+    func testResumeAtEpochBoundaryIsBitExact() throws {
+        try checkResume(adversarial: false, stopAfterStep: nil, checkpointEvery: nil)
+    }
+
+    func testResumeMidEpochIsBitExact() throws {
+        try checkResume(adversarial: false, stopAfterStep: 6, checkpointEvery: 3)
+    }
+
+    func testResumeWithAdversarialTrainingIsBitExact() throws {
+        try checkResume(adversarial: true, stopAfterStep: 2, checkpointEvery: 2)
+    }
+
+    func testSameSeedSameRunDifferentSeedDifferentRun() throws {
+        let a = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
+        let b = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
+        var other = configuration(epochs: 1)
+        other.seed = 8
+        let c = try TrainingSession.start(other, runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
+        try a.fit(); try b.fit(); try c.fit()
+        XCTAssertEqual(parameterBytes(a), parameterBytes(b))
+        XCTAssertNotEqual(parameterBytes(a), parameterBytes(c))
+    }
+
+    func testCheckpointWithWrongShapesOrMissingTensorsIsRejectedClearly() throws {
+        let dir = temporaryDirectory()
+        let loop = try TrainingSession.start(configuration(epochs: 1), runDirectory: dir, callbacks: Self.callbacks(nil))
+        try loop.fit()
+        let path = try CheckpointDirectory(path: dir + "/checkpoints").latest()!.path
+        var checkpoint = try CheckpointFile.read(path: path)
+        // Declare the run a CIFAR model: its parameters do not match the stored MNIST tensors.
+        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: path)
+        config.model = .twoLayer
+        config.twoLayerWidth = 16
+        checkpoint.metadata["config"] = String(decoding: try config.jsonData(), as: UTF8.self)
+        let otherDir = temporaryDirectory()
+        try RunDirectory.create(otherDir)
+        let other = TrainingLoop(configuration: config, data: loop.data, log: try MetricsLog(directory: otherDir))
+        XCTAssertThrowsError(try TrainingCheckpoint.restore(other, from: checkpoint, path: path)) { error in
+            XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("hidden.weight"), "\(error)")
+        }
+        checkpoint.metadata["epoch"] = nil
+        XCTAssertThrowsError(try TrainingCheckpoint.restore(loop, from: checkpoint, path: path)) { error in
+            XCTAssertTrue("\(error)".contains("epoch"), "\(error)")
+        }
+    }
+}
