@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Tangent
+
+/// `tangent eval CHECKPOINT --eps 0.1,0.2,0.3`: clean and PGD accuracy of a saved model.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Clean and robust (PGD) accuracy of a checkpoint's model at several ε.")
+
+    @Argument(help: "A checkpoint file, or a run folder (its newest checkpoint).") var path: String
+    @Option(help: "Comma-separated ε values.") var eps: String = "0.1,0.2,0.3"
+    @Option(help: "PGD step size (default: the run's data set default).") var stepSize: Float?
+    @Option(help: "PGD steps.") var steps: Int = 20
+    @Flag(help: "Random start inside the ε-ball.") var randomStart = false
+    @Option(help: "Data folder (default: the run's).") var dataDir: String?
+    @Option(help: "Attack the first N test images (CIFAR-10: a seeded sample).") var testSubset: Int = 1000
+    @Option(help: "Seed for random starts.") var seed: UInt64 = 0
+
+    func run() throws {
+        let (_, file, checkpoint) = try TrainingSession.locate(path)
+        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: file)
+        if let dataDir { config.dataDirectory = dataDir }
+        config.testSubset = testSubset
+        let epsilons = try eps.split(separator: ",").map { s -> Float in
+            guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw ValidationError("--eps: '\(s)' is not a non-negative number") }
+            return v
+        }
+        let data = try TrainingData.load(config)
+        var rng = Xoshiro256(seed: config.seed)
+        let model = config.model.make(rng: &rng, inputShape: [data.test.channels, data.test.height, data.test.width],
+                                      classes: data.test.classNames.count, twoLayerWidth: config.twoLayerWidth)
+        var values: [String: Tensor] = [:]
+        for (name, p) in model.namedParameters {
+            guard let t = checkpoint[name] else { throw CheckpointStateError(path: file, "lacks tensor '\(name)'") }
+            guard t.shape == p.value.shape else { throw CheckpointStateError(path: file, "tensor '\(name)' has shape \(t.shape), expected \(p.value.shape)") }
+            values[name] = Tensor(shape: t.shape, scalars: try t.floats())
+        }
+        try model.loadParameterValues(values)
+        print("checkpoint: \(file) (epoch \(checkpoint.metadata["epoch"] ?? "?"), step \(checkpoint.metadata["step"] ?? "?"))")
+        print("data: \(data.source), \(data.test.count) test images")
+        let defaults = PGDConfiguration.paper(cifar: config.dataset == .cifar10)
+        print("eps       clean_accuracy  robust_accuracy  adversarial_loss")
+        for e in epsilons {
+            let attack = PGDConfiguration(epsilon: e, stepSize: stepSize ?? defaults.stepSize, steps: steps, randomStart: randomStart)
+            var attackRNG = Xoshiro256(seed: seed)
+            let r = RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack), rng: &attackRNG)
+            print(String(format: "%-8.4f  %14.4f  %15.4f  %16.4f", e, r.cleanAccuracy, r.robustAccuracy, r.adversarialLoss))
+            if let w = r.gradientMaskingWarning { print("warning: \(w)") }
+        }
+    }
+}
