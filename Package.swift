@@ -45,6 +45,11 @@ let package = Package(
             "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Examples: short scripts using only the public API.
+        .executableTarget(name: "TrainMNIST", dependencies: ["Tangent"], path: "Examples/TrainMNIST"),
+        .executableTarget(name: "ResumeRun", dependencies: ["Tangent"], path: "Examples/ResumeRun"),
+        .executableTarget(name: "AdversarialMNIST", dependencies: ["Tangent"], path: "Examples/AdversarialMNIST"),
+
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Datasets"]),
