@@ -47,6 +47,7 @@ let package = Package(
 
         // Examples: short scripts using only the public API.
         .executableTarget(name: "TrainMNIST", dependencies: ["Tangent"], path: "Examples/TrainMNIST"),
+        .executableTarget(name: "CustomCallback", dependencies: ["Tangent"], path: "Examples/CustomCallback"),
         .executableTarget(name: "ResumeRun", dependencies: ["Tangent"], path: "Examples/ResumeRun"),
         .executableTarget(name: "AdversarialMNIST", dependencies: ["Tangent"], path: "Examples/AdversarialMNIST"),
 

@@ -129,6 +129,13 @@ public struct RunAnalysis: Sendable {
             let bottom = k < kernel.n ? eigenspace.truncation(.bottom(kernel.n - k)) : nil
             if initial == nil { initial = (kernel, top, bottom) }
             let k0 = initial!
+            if t == 0 {
+                // K_0 against itself: exactly the origin (arccos of a rounded 1 would give ~1e-8).
+                displacement.whole.append(0); angle.whole.append(0)
+                displacement.top.append(0); angle.top.append(0)
+                if bottom != nil { displacement.bottom.append(0); angle.bottom.append(0) }
+                continue
+            }
             displacement.whole.append(KernelMetrics.differenceNorm(kernel, k0.whole))
             angle.whole.append(KernelMetrics.angle(kernel, k0.whole))
             displacement.top.append(KernelMetrics.differenceNorm(top, k0.top))

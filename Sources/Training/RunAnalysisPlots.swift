@@ -10,17 +10,21 @@ extension RunAnalysis {
                        colorbarLabel: "d(Kₛ, Kₜ) = 1 − sim(Kₛ, Kₜ)")
     }
 
-    /// The polar trajectories: whole kernel, top-k and bottom (n − k) truncations, labelled by time.
+    /// The polar trajectories: top-k and bottom (n − k) truncations, then the whole kernel drawn last
+    /// (on top: when the spectrum is concentrated the whole kernel and its top-k part coincide), with
+    /// time labels.
     public func polarPlot() -> PolarPlot {
         let labels = times.map(String.init)
         var plot = PolarPlot(title: "Kernel polar dynamics (angle to K₀; \(timeAxis) labels)",
                              radiusLabel: "‖Kₜ − K₀‖ / ‖K_T − K₀‖")
-        plot.add(PolarPlot.Trajectory(name: "whole kernel", points: polar.whole.map(Self.point), labels: labels))
-        plot.add(PolarPlot.Trajectory(name: "top-\(options.topK) subspace", points: polar.top.map(Self.point), labels: labels))
+        plot.add(PolarPlot.Trajectory(name: "top-\(options.topK) subspace", points: polar.top.map(Self.point),
+                                      labels: labels, color: "#ff7f0e"))
         if !polar.bottom.isEmpty {
             plot.add(PolarPlot.Trajectory(name: "bottom (n − \(options.topK)) subspace",
-                                          points: polar.bottom.map(Self.point), labels: labels))
+                                          points: polar.bottom.map(Self.point), labels: labels, color: "#2ca02c"))
         }
+        plot.add(PolarPlot.Trajectory(name: "whole kernel", points: polar.whole.map(Self.point), labels: labels,
+                                      color: "#1f3a93"))
         return plot
     }
 

@@ -21,7 +21,7 @@ struct NTKCommand: ParsableCommand {
         initialised --model with --seed. --save-model writes the parameters used as such a plain file.
         """)
 
-    @Argument(help: "Run folder, training checkpoint or plain parameter file (omit for a fresh model).")
+    @Argument(help: ArgumentHelp("Run folder, training checkpoint or plain parameter file (omit for a fresh model).", valueName: "checkpoint-or-run"))
     var source: String?
 
     @Option(help: "mnist-cnn | cifar-cnn | two-layer (default: from the checkpoint).") var model: String?
