@@ -52,6 +52,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var checkpointEveryEpoch: Bool = true
     public var checkpointEverySteps: Int?
     public var keepLast: Int = 3
+    /// Continue training the network's linearization around its parameters at the start of this epoch.
+    public var linearizeAtEpoch: Int?
 
     public init() {}
 
@@ -77,6 +79,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if let n = trainSubset, n < 1 { throw ConfigurationError("--train-subset must be positive, got \(n)") }
         if let n = testSubset, n < 1 { throw ConfigurationError("--test-subset must be positive, got \(n)") }
         if let n = checkpointEverySteps, n < 1 { throw ConfigurationError("--checkpoint-every must be positive, got \(n)") }
+        if let k = linearizeAtEpoch, k < 0 { throw ConfigurationError("--linearize-at-epoch must be at least 0, got \(k)") }
         if keepLast < 1 { throw ConfigurationError("--keep-last must be at least 1, got \(keepLast)") }
         if robustEvalSubset < 0 { throw ConfigurationError("--robust-eval-subset must be at least 0") }
         for c in [adversarial.flatMap { if case .pgd(let p) = $0 { return p } else { return nil } }, robustEvaluationAttack].compactMap({ $0 }) {

@@ -8,8 +8,10 @@ import Robustness
 
 /// The model whose kernel is tracked. Every kernel the tracker computes goes through this one
 /// function, so switching to another model (the linearized network, say) is a change in one place.
-func kernelModel(_ loop: TrainingLoop) -> Sequential {
-    loop.network
+func withKernelNetwork<R>(_ loop: TrainingLoop, _ body: (Sequential) throws -> R) rethrows -> R {
+    // A linearized run's kernel is J(θ₀, x) J(θ₀, x')ᵀ: the network's kernel at the anchor θ₀.
+    if let linearized = loop.trainee as? LinearizedModel { return try linearized.withAnchorParameters(body) }
+    return try body(loop.network)
 }
 
 /// Kernel tracking (PAPER.md Section 5): the empirical NTK of one fixed probe batch, computed at the
@@ -99,7 +101,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
     private func track(_ loop: TrainingLoop, trigger: KernelSnapshot.Trigger) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let inputs = try probeInputs(loop)
-        let kernel = try EmpiricalNTK.compute(kernelModel(loop), inputs: inputs, options: configuration.engineOptions)
+        let kernel = try withKernelNetwork(loop) { try EmpiricalNTK.compute($0, inputs: inputs, options: configuration.engineOptions) }
         let summary = try KernelMetrics.spectralSummary(kernel, topCount: Self.loggedEigenvalueCount,
                                                         ranks: Self.concentrationRanks)
         if store == nil {

@@ -3,11 +3,12 @@ import Foundation
 
 /// Starting and resuming runs with the standard callbacks, as `tangent train` does.
 public enum TrainingSession {
-    /// Evaluation, robust evaluation, then `extra` (e.g. kernel tracking), progress, and checkpointing
+    /// Linearization (when configured), evaluation, robust evaluation, then `extra` (e.g. kernel tracking), progress, and checkpointing
     /// last (so checkpoints include everything the epoch logged).
     public static func standardCallbacks(_ config: TrainingConfiguration, runDirectory: String,
                                          extra: [TrainingCallback] = [], progress: Bool = true) -> [TrainingCallback] {
-        var callbacks: [TrainingCallback] = [EvaluationCallback(), RobustEvaluationCallback()]
+        var callbacks: [TrainingCallback] = config.linearizeAtEpoch.map { [LinearizationCallback(atEpoch: $0)] } ?? []
+        callbacks += [EvaluationCallback(), RobustEvaluationCallback()]
         callbacks += extra
         if progress { callbacks.append(ProgressCallback()) }
         callbacks.append(CheckpointCallback(runDirectory: runDirectory, everyEpoch: config.checkpointEveryEpoch,
@@ -49,9 +50,23 @@ public enum TrainingSession {
 
     /// Resumes a run: its stored configuration (adjusted by `adjust`, e.g. more epochs or a moved data
     /// folder), its callbacks, and the exact state of the checkpoint.
-    public static func resume(from path: String, adjust: (inout TrainingConfiguration) throws -> Void = { _ in },
+    ///
+    /// With `branchDirectory`, the continuation goes to a new run folder (its metric files start as
+    /// copies of the original's), leaving the original run untouched — e.g. to linearize an existing
+    /// run at one of its checkpoints.
+    public static func resume(from path: String, into branchDirectory: String? = nil,
+                              adjust: (inout TrainingConfiguration) throws -> Void = { _ in },
                               callbacks: (TrainingConfiguration, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
-        let (run, checkpointPath, checkpoint) = try locate(path)
+        var (run, checkpointPath, checkpoint) = try locate(path)
+        if let branch = branchDirectory, branch != run {
+            try RunDirectory.create(branch)
+            for file in ["metrics.jsonl", "metrics.csv"] {
+                let source = (run as NSString).appendingPathComponent(file), target = (branch as NSString).appendingPathComponent(file)
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+            }
+            run = branch
+        }
         var config = try TrainingCheckpoint.configuration(of: checkpoint, path: checkpointPath)
         try adjust(&config)
         try config.validate()

@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Kernel tracking") var ntkTracking: NTKTrackingOptions
     @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?
     @Option(help: "Keep the last K checkpoints.") var keepLast: Int = 3
+    @Option(help: "From this epoch on, train the network's linearization around its parameters at that epoch (0: at initialisation).") var linearizeAtEpoch: Int?
     @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it.") var resume: String?
 
     func makeConfiguration() throws -> TrainingConfiguration {
@@ -69,6 +70,7 @@ struct TrainCommand: ParsableCommand {
         c.kernelTracking = try ntkTracking.configuration()
         c.checkpointEverySteps = checkpointEvery
         c.keepLast = keepLast
+        c.linearizeAtEpoch = linearizeAtEpoch
         try c.validate()
         return c
     }
@@ -84,9 +86,10 @@ struct TrainCommand: ParsableCommand {
         let loop: TrainingLoop
         if let resume {
             let explicitEpochs = CommandLine.arguments.contains { $0 == "--epochs" || $0.hasPrefix("--epochs=") }
-            let (resumed, path) = try TrainingSession.resume(from: resume, adjust: { c in
+            let (resumed, path) = try TrainingSession.resume(from: resume, into: runDir, adjust: { c in
                 if explicitEpochs { c.epochs = epochs }
                 if let dataDir { c.dataDirectory = dataDir }
+                if let linearizeAtEpoch { c.linearizeAtEpoch = linearizeAtEpoch }
             }, callbacks: Self.callbacks)
             loop = resumed
             print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
