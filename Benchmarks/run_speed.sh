@@ -1,0 +1,57 @@
+#!/bin/sh
+# Speed benchmarks for BENCHMARKS.md, back to back in one sitting: for each workload, Tangent, then
+# PyTorch, then JAX / neural-tangents (the reference scripts in ../shared/anchors), each in its own
+# process under run_isolated.py (peak RSS, wall time, CPU used by other processes meanwhile).
+# usage: Benchmarks/run_speed.sh ENV_ROOT OUT.jsonl [train eval pgd ntk]
+# ENV_ROOT holds venv_torch, venv_jax, venv_nt from ../shared/anchors/setup_envs.sh.
+set -u
+ENV=${1:?usage: run_speed.sh ENV_ROOT OUT.jsonl [sections]}
+OUT=${2:?usage: run_speed.sh ENV_ROOT OUT.jsonl [sections]}
+shift 2
+SECTIONS=${*:-train eval pgd ntk}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+A=$HERE/../shared/anchors
+T=$HERE/.build/release/tangent
+ISO="python3 $A/run_isolated.py --limit-gb 20 --timeout-s 900 --"
+run() { echo "# $*" >> "$OUT"; $ISO "$@" >> "$OUT" 2>/dev/null; }
+
+for s in $SECTIONS; do
+  case $s in
+  train)
+    run $T bench --model mnist-cnn --task train --reps 20
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net mnist --task train --reps 20
+    run $ENV/venv_jax/bin/python $A/bench_jax.py --net mnist --task train --reps 20
+    run $T bench --model cifar-cnn --task train --reps 10
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net cifar --task train --reps 10
+    run $ENV/venv_jax/bin/python $A/bench_jax.py --net cifar --task train --reps 10 ;;
+  eval)
+    run $T bench --model mnist-cnn --task eval --reps 10
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net mnist --task eval --reps 10
+    run $ENV/venv_jax/bin/python $A/bench_jax.py --net mnist --task eval --reps 10
+    run $T bench --model cifar-cnn --task eval --reps 5
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net cifar --task eval --reps 5
+    run $ENV/venv_jax/bin/python $A/bench_jax.py --net cifar --task eval --reps 5 ;;
+  pgd)
+    run $T bench --model mnist-cnn --task pgd --reps 5 --warmup 1
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net mnist --task pgd --reps 5
+    run $ENV/venv_jax/bin/python $A/bench_jax.py --net mnist --task pgd --reps 5
+    run $T bench --model cifar-cnn --task pgd --reps 2 --warmup 1
+    run $ENV/venv_torch/bin/python $A/bench_torch.py --net cifar --task pgd --reps 2 ;;
+  linearized)
+    for task in train pgd; do
+      run $T bench --model mnist-cnn --task $task --reps 5 --warmup 1
+      run $T bench --model mnist-cnn --task $task --linearized --reps 5 --warmup 1
+    done ;;
+  ntk)
+    for k in full traced; do
+      run $T bench --model mnist-cnn --task ntk --ntk $k --reps 3 --warmup 1
+    done
+    run $ENV/venv_nt/bin/python $A/bench_jax.py --net mnist --task ntk --impl 3 --ntk full --reps 2
+    run $ENV/venv_nt/bin/python $A/bench_jax.py --net mnist --task ntk --impl 3 --ntk trace --reps 2
+    for k in full traced; do
+      run $T bench --model cifar-cnn --task ntk --ntk $k --reps 2 --warmup 1
+    done
+    run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 3 --ntk full --reps 1
+    run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 1 --ntk trace --reps 1 ;;
+  esac
+done
