@@ -128,16 +128,3 @@ public func batchMajorToChannelMajor(_ src: UnsafePointer<Float>, channels: Int,
         }
     }
 }
-
-/// Sums an NCHW buffer over batch and pixels, per channel (the bias gradient of a convolution).
-public func sumPerChannel(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int,
-                          into out: UnsafeMutablePointer<Float>) {
-    for c in 0..<channels {
-        var s: Float = 0
-        for n in 0..<batch {
-            let p = x + (n &* channels &+ c) &* pixels
-            for i in 0..<pixels { s += p[i] }
-        }
-        out[c] = s
-    }
-}

@@ -114,12 +114,7 @@ extension EmpiricalNTK {
             // B[(i,c), o] = Σ_pixels δ_ic[o, ·]
             let sums = FloatBuffer.allocate(n * classes * outChannels)
             defer { FloatBuffer.deallocate(sums) }
-            for r in 0..<(n * classes * outChannels) {
-                var s: Float = 0
-                let p = delta + r * pixels
-                for q in 0..<pixels { s += p[q] }
-                sums[r] = s
-            }
+            for r in 0..<(n * classes * outChannels) { sums[r] = Elementwise.sum(delta + r * pixels, count: pixels) }
             ssyrk(n: rows, k: (full ? 1 : classes) * outChannels, a: sums, lda: (full ? 1 : classes) * outChannels,
                   beta: 1, c: kernel, ldc: rows)
         }

@@ -16,11 +16,14 @@ public protocol BatchTransform: AnyObject {
 /// Failures of a run, in plain words.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, loss: Float)
+    case nonFiniteGradient(epoch: Int, step: Int, parameter: String)
 
     public var description: String {
         switch self {
         case .nonFiniteLoss(let e, let s, let l):
             return "the training loss became \(l) at epoch \(e + 1), step \(s + 1); parameters were left at their last finite values (lower --lr, or check the data)"
+        case .nonFiniteGradient(let e, let s, let name):
+            return "the gradient of \(name) became non-finite at epoch \(e + 1), step \(s + 1); the update was not applied and parameters were left at their last finite values (lower --lr, or check the data)"
         }
     }
 }
@@ -138,6 +141,9 @@ public final class TrainingLoop {
         let model = trainee
         let (loss, grads) = model.lossAndGradients { softmaxCrossEntropy(logits: model(inputs), labels: labels) }
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: loss) }
+        for (name, g) in grads where !g.withUnsafePointer({ Elementwise.allFinite($0, count: g.count) }) {
+            throw TrainingError.nonFiniteGradient(epoch: epoch, step: step, parameter: name)
+        }
         gradients = grads
         for c in callbacks { try c.afterBackward(self) }
         optimizer.update(model, gradients: grads)

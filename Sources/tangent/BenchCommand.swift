@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Time training steps, attacks, evaluation and NTK computations.")
 
     @Option(help: "mnist-cnn or cifar-cnn") var model: String = "mnist-cnn"
-    @Option(help: "train | eval | pgd | ntk") var task: String = "train"
+    @Option(help: "train | eval | pgd | ntk | conv | checkpoint") var task: String = "train"
+    @Option(help: "For conv/checkpoint: load the model's parameters from this checkpoint (default: fresh initialisation).") var checkpoint: String?
     @Option(help: "NTK kind for --task ntk: full | traced") var ntk: String = "full"
     @Option(help: "NTK memory budget in MB") var memoryBudget: Int = 4096
     @Flag(help: "Time the linearized model's steps (train, pgd, eval) instead of the network's.") var linearized = false
@@ -25,6 +26,25 @@ struct BenchCommand: ParsableCommand {
         let x = Initializers.normal([batch] + kind.inputShape, std: 0.3, rng: &rng).adding(0.5).clamped(to: 0, 1)
         let labels = (0..<batch).map { Int32($0 % 10) }
         let optimizer = SGD(learningRate: 0.01)
+        if let checkpoint {
+            let (_, file, stored) = try TrainingSession.locate(checkpoint)
+            var values: [String: Tensor] = [:]
+            for (name, _) in net.namedParameters {
+                guard let t = stored[name] else { throw ValidationError("\(file) lacks '\(name)'") }
+                values[name] = Tensor(shape: t.shape, scalars: try t.floats())
+            }
+            try net.loadParameterValues(values)
+        }
+        if task == "conv" || task == "checkpoint" {
+            let records: [[String: Any]] = task == "conv"
+                ? BenchLayers.convolutions(net, input: x, reps: reps)
+                : [try BenchLayers.checkpoint(net, reps: reps)]
+            for var r in records {
+                r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
+                print(String(decoding: try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), as: UTF8.self))
+            }
+            return
+        }
         let trainee: Module = linearized ? LinearizedModel(network: net) : net
 
         let work: () -> Void

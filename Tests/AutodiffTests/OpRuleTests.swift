@@ -150,3 +150,15 @@ final class OpRuleTests: XCTestCase {
         XCTAssertEqual(g.scalars, [3, -3, 7])
     }
 }
+
+/// NaN must never be turned into an ordinary number by an op (silent corruption).
+final class NaNPropagationTests: XCTestCase {
+    func testReLUPropagatesNaN() {
+        let y = Tensor(shape: [4], scalars: [.nan, -1, 2, -.infinity]).relu().scalars
+        XCTAssertTrue(y[0].isNaN)
+        XCTAssertEqual(Array(y[1...]), [0, 2, 0])
+        XCTAssertFalse(Elementwise.allFinite([1, .nan, 3], count: 3))
+        XCTAssertFalse(Elementwise.allFinite([Float](repeating: 1, count: 40) + [.infinity], count: 41))
+        XCTAssertTrue(Elementwise.allFinite([Float](repeating: -2, count: 37), count: 37))
+    }
+}

@@ -47,12 +47,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
         }
         if needs.count > 2 && needs[2] {
             let t = Tensor.uninitialized([g.outChannels])
-            for c in 0..<g.outChannels {
-                var s: Float = 0
-                let row = dyCM + c * m
-                for i in 0..<m { s += row[i] }
-                t.storage.pointer[c] = s
-            }
+            for c in 0..<g.outChannels { t.storage.pointer[c] = Elementwise.sum(dyCM + c * m, count: m) }
             db = t
         }
         if needs[0] {

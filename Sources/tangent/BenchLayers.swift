@@ -1,0 +1,67 @@
+import Foundation
+import Tangent
+
+/// Per-layer and checkpoint measurements for `tangent bench` (conv GFLOP/s, checkpoint save/load).
+enum BenchLayers {
+    /// Median milliseconds of `body` over `reps` runs after one warm-up.
+    static func medianMilliseconds(reps: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<reps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Forward and backward time and GFLOP/s of every conv layer of `net` at batch `batch`.
+    static func convolutions(_ net: Sequential, input: Tensor, reps: Int) -> [[String: Any]] {
+        var records: [[String: Any]] = []
+        var x = input
+        for (name, layer) in net.layers {
+            if let conv = layer as? Conv2D {
+                let w = conv.weight.value, b = conv.bias?.value
+                let y = conv(x)
+                let flops = 2.0 * Double(w.count) * Double(y.count / w.shape[0])  // one GEMM: 2·O·K·(N·H·W)
+                let input = x
+                let forward = medianMilliseconds(reps: reps) { _ = conv2d(input, weight: w, bias: b, padding: conv.padding) }
+                let tracked = input.requiringGradient(), wt = w.requiringGradient()
+                // Backward as in training: weight and bias gradients, and the input gradient except for the first layer.
+                let needsInput = name != net.layers.first!.name
+                let backward = medianMilliseconds(reps: reps) {
+                    let out = conv2d(needsInput ? tracked : input, weight: wt, bias: b, padding: conv.padding)
+                    _ = gradients(of: out, wrt: needsInput ? [tracked, wt] : [wt], seed: y)
+                } - forward
+                let backwardFlops = flops * (needsInput ? 2 : 1)
+                records.append(["layer": name, "shape": "\(input.shape)->\(y.shape)", "forward_ms": forward,
+                                "forward_gflops": flops / forward / 1e6, "backward_ms": backward,
+                                "backward_gflops": backwardFlops / backward / 1e6])
+            }
+            x = layer(x)
+        }
+        return records
+    }
+
+    /// Save and load time and size of a checkpoint of `net`'s parameters, plain and with a byte-plane
+    /// shuffle before zstd (an experiment: does grouping the 4 bytes of every float help zstd?).
+    static func checkpoint(_ net: Sequential, reps: Int) throws -> [String: Any] {
+        var c = Checkpoint(metadata: ["model": "bench"])
+        for (name, p) in net.namedParameters { try c.append(StoredTensor(name: name, values: p.value.scalars, shape: p.value.shape)) }
+        let path = NSTemporaryDirectory() + "tangent-bench-\(UUID().uuidString).safetensors.zst"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let save = try medianMilliseconds(reps: reps) { try CheckpointFile.write(c, to: path) }
+        let load = try medianMilliseconds(reps: reps) { _ = try CheckpointFile.read(path: path) }
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let payload = SafeTensorsCodec.encode(c)
+        var shuffled = payload
+        let n = payload.count / 4
+        for i in 0..<n { for k in 0..<4 { shuffled[k * n + i] = payload[4 * i + k] } }
+        var plainSize = 0, shuffledSize = 0
+        let plainCompress = try medianMilliseconds(reps: reps) { plainSize = try CheckpointFile.compress(payload: payload).count }
+        let shuffledCompress = try medianMilliseconds(reps: reps) { shuffledSize = try CheckpointFile.compress(payload: shuffled).count }
+        return ["payload_bytes": payload.count, "file_bytes": size, "save_ms": save, "load_ms": load,
+                "compressed_bytes": plainSize, "compress_ms": plainCompress,
+                "shuffled_compressed_bytes": shuffledSize, "shuffled_compress_ms": shuffledCompress]
+    }
+}
