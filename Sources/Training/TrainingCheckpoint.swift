@@ -53,6 +53,23 @@ public enum TrainingCheckpoint {
         return c
     }
 
+    /// Sets every parameter of `model` from the tensor of the same name in `checkpoint` (any file whose
+    /// tensors are named like the model's parameters: a training checkpoint or a plain weight file).
+    /// A missing or wrongly shaped tensor is an error naming the file and the tensor.
+    public static func loadParameters(into model: Module, from checkpoint: Checkpoint, path: String) throws {
+        var values: [String: Tensor] = [:]
+        for (name, p) in model.namedParameters {
+            guard let t = checkpoint[name] else {
+                throw CheckpointStateError(path: path, "lacks tensor '\(name)' (it holds \(checkpoint.names.prefix(8).joined(separator: ", "))\(checkpoint.names.count > 8 ? ", …" : ""))")
+            }
+            guard t.shape == p.value.shape else {
+                throw CheckpointStateError(path: path, "tensor '\(name)' has shape \(t.shape), the model needs \(p.value.shape)")
+            }
+            values[name] = Tensor(shape: t.shape, scalars: try t.floats())
+        }
+        try model.loadParameterValues(values)
+    }
+
     /// The run configuration stored in a checkpoint.
     public static func configuration(of checkpoint: Checkpoint, path: String) throws -> TrainingConfiguration {
         guard let json = checkpoint.metadata["config"] else {
@@ -73,15 +90,7 @@ public enum TrainingCheckpoint {
             guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
             return t
         }
-        var values: [String: Tensor] = [:]
-        for (name, p) in loop.network.namedParameters {
-            let t = try tensor(name)
-            guard t.shape == p.value.shape else {
-                throw CheckpointStateError(path: path, "tensor '\(name)' has shape \(t.shape), the \(loop.configuration.model.rawValue) model needs \(p.value.shape)")
-            }
-            values[name] = Tensor(shape: t.shape, scalars: try t.floats())
-        }
-        try loop.network.loadParameterValues(values)
+        try loadParameters(into: loop.network, from: c, path: path)
         loop.optimizer.velocity = [:]
         for name in c.names where name.hasPrefix("optimizer.velocity.") {
             let t = try tensor(name)

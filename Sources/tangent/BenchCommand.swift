@@ -28,12 +28,7 @@ struct BenchCommand: ParsableCommand {
         let optimizer = SGD(learningRate: 0.01)
         if let checkpoint {
             let (_, file, stored) = try TrainingSession.locate(checkpoint)
-            var values: [String: Tensor] = [:]
-            for (name, _) in net.namedParameters {
-                guard let t = stored[name] else { throw ValidationError("\(file) lacks '\(name)'") }
-                values[name] = Tensor(shape: t.shape, scalars: try t.floats())
-            }
-            try net.loadParameterValues(values)
+            try TrainingCheckpoint.loadParameters(into: net, from: stored, path: file)
         }
         if task == "conv" || task == "checkpoint" {
             let records: [[String: Any]] = task == "conv"

@@ -29,13 +29,7 @@ struct EvalCommand: ParsableCommand {
         var rng = Xoshiro256(seed: config.seed)
         let model = config.model.make(rng: &rng, inputShape: [data.test.channels, data.test.height, data.test.width],
                                       classes: data.test.classNames.count, twoLayerWidth: config.twoLayerWidth)
-        var values: [String: Tensor] = [:]
-        for (name, p) in model.namedParameters {
-            guard let t = checkpoint[name] else { throw CheckpointStateError(path: file, "lacks tensor '\(name)'") }
-            guard t.shape == p.value.shape else { throw CheckpointStateError(path: file, "tensor '\(name)' has shape \(t.shape), expected \(p.value.shape)") }
-            values[name] = Tensor(shape: t.shape, scalars: try t.floats())
-        }
-        try model.loadParameterValues(values)
+        try TrainingCheckpoint.loadParameters(into: model, from: checkpoint, path: file)
         print("checkpoint: \(file) (epoch \(checkpoint.metadata["epoch"] ?? "?"), step \(checkpoint.metadata["step"] ?? "?"))")
         print("data: \(data.source), \(data.test.count) test images")
         let defaults = PGDConfiguration.paper(cifar: config.dataset == .cifar10)

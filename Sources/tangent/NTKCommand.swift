@@ -138,17 +138,7 @@ struct ModelSource {
         var rng = Xoshiro256(seed: seed)
         let network = kind.make(rng: &rng, inputShape: inputShape, twoLayerWidth: modelWidth)
         if let checkpoint {
-            var values: [String: Tensor] = [:]
-            for (name, p) in network.namedParameters {
-                guard let t = checkpoint[name] else {
-                    throw ValidationError("\(description) has no tensor '\(name)' for the \(kind.rawValue) model (it holds \(checkpoint.names.prefix(8).joined(separator: ", "))…)")
-                }
-                guard t.shape == p.value.shape else {
-                    throw ValidationError("\(description): tensor '\(name)' has shape \(t.shape), the \(kind.rawValue) model needs \(p.value.shape)")
-                }
-                values[name] = Tensor(shape: t.shape, scalars: try t.floats())
-            }
-            try network.loadParameterValues(values)
+            try TrainingCheckpoint.loadParameters(into: network, from: checkpoint, path: description)
             let position = [checkpoint.metadata["epoch"].map { "epoch \($0)" }, checkpoint.metadata["step"].map { "step \($0)" }]
                 .compactMap { $0 }.joined(separator: ", ")
             description = "\(kind.rawValue) from \(description)" + (position.isEmpty ? "" : " (\(position))")
