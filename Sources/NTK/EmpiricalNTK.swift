@@ -77,28 +77,47 @@ public enum EmpiricalNTK {
         let classes = logits.shape[1]
         let rows = options.kind == .full ? n * classes : n
 
+        // Per layer, store the output cotangents, or (early conv layers, where it is smaller) build the
+        // per-sample gradient rows during the reverse passes.
+        let useRows = records.map { r -> Bool in
+            guard case .conv(let conv) = r.layer else { return false }
+            let b = ConvGradientRows.bytes(conv, input: r.input, output: r.output, classes: classes)
+            return b.rows < b.cotangents
+        }
         // Memory check before any large allocation.
-        let cotangentBytes = records.reduce(0) { $0 + $1.output.count * classes * 4 }
+        let storedBytes = zip(records, useRows).reduce(0) { total, pair in
+            guard pair.1, case .conv(let conv) = pair.0.layer else { return total + pair.0.output.count * classes * 4 }
+            return total + ConvGradientRows.bytes(conv, input: pair.0.input, output: pair.0.output, classes: classes).rows
+        }
         let kernelBytes = rows * rows * 4 * 2
-        let minimumTile = records.compactMap { r -> Int? in
-            guard case .conv(let c) = r.layer else { return nil }
+        let minimumTile = zip(records, useRows).compactMap { r, early -> Int? in
+            guard !early, case .conv(let c) = r.layer else { return nil }
             return n * classes * c.weight.value.shape[1...].reduce(1, *) * 4
         }.max() ?? 0
-        let needed = cotangentBytes + kernelBytes + minimumTile
+        let needed = storedBytes + kernelBytes + minimumTile
         if needed > options.memoryBudgetBytes {
             throw NTKError.exceedsMemoryBudget(neededBytes: needed, budgetBytes: options.memoryBudgetBytes,
-                                               detail: "cotangents \(cotangentBytes / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(minimumTile / 1_000_000) MB")
+                                               detail: "cotangents and gradient rows \(storedBytes / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(minimumTile / 1_000_000) MB")
         }
-        let tileBudget = options.memoryBudgetBytes - cotangentBytes - kernelBytes
+        let tileBudget = options.memoryBudgetBytes - storedBytes - kernelBytes
 
         // C reverse passes; cotangents stored sample-major then class: [i][c][output element].
-        var cotangents = records.map { r in CotangentStore(perSample: r.output.count / n, samples: n, classes: classes) }
+        var cotangents = zip(records, useRows).map { r, early in
+            early ? nil : CotangentStore(perSample: r.output.count / n, samples: n, classes: classes)
+        }
+        var gradientRows: [ConvGradientRows?] = zip(records, useRows).map { r, early in
+            guard early, case .conv(let conv) = r.layer else { return nil }
+            return ConvGradientRows(conv, input: r.input, classes: classes)
+        }
         let outputs = records.map(\.output)
         for c in 0..<classes {
             var seed = [Float](repeating: 0, count: n * classes)
             for i in 0..<n { seed[i * classes + c] = 1 }
             let grads = gradients(of: logits, wrt: outputs, seed: Tensor(shape: [n, classes], scalars: seed))
-            for (l, g) in grads.enumerated() { cotangents[l].store(g, class: c) }
+            for (l, g) in grads.enumerated() {
+                cotangents[l]?.store(g, class: c)
+                gradientRows[l]?.add(g, class: c)
+            }
         }
 
         // Contributions accumulate in one Float buffer (upper triangle); each is itself a Float SYRK.
@@ -106,14 +125,19 @@ public enum EmpiricalNTK {
         let scratch = FloatBuffer.allocate(rows * rows)
         defer { FloatBuffer.deallocate(kernel); FloatBuffer.deallocate(scratch) }
         for (l, r) in records.enumerated() {
+            if let early = gradientRows[l] {
+                early.addContribution(kind: options.kind, into: kernel)
+                gradientRows[l] = nil
+                continue
+            }
             switch r.layer {
             case .dense(let d):
-                addDense(d, input: r.input, cotangents: cotangents[l], kind: options.kind, scratch: scratch, into: kernel)
+                addDense(d, input: r.input, cotangents: cotangents[l]!, kind: options.kind, scratch: scratch, into: kernel)
             case .conv(let conv):
-                addConv(conv, input: r.input, cotangents: cotangents[l], kind: options.kind, tileBudget: tileBudget,
+                addConv(conv, input: r.input, cotangents: cotangents[l]!, kind: options.kind, tileBudget: tileBudget,
                         channelTile: options.channelTile, into: kernel)
             }
-            cotangents[l].release()
+            cotangents[l]!.release()
         }
         // Symmetrise from the upper triangle (SYRK writes only that half).
         let values = [Float](unsafeUninitializedCapacity: rows * rows) { out, count in

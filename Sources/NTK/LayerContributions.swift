@@ -120,3 +120,69 @@ extension EmpiricalNTK {
         }
     }
 }
+
+/// For a conv layer whose per-sample weight gradients are smaller than its output cotangents (early
+/// layers: few input channels, many pixels), the gradient rows G[(i,c)] = δ_ic · patches_iᵀ and the
+/// bias sums are built during each class's reverse pass, and δ is never stored.
+/// MNIST conv1: G is 3000 × 288 floats where δ would be 3000 × 25,088.
+final class ConvGradientRows {
+    let samples: Int, classes: Int, outChannels: Int, patch: Int, pixels: Int
+    let hasBias: Bool
+    private let patches: UnsafeMutablePointer<Float>   // im2col of the whole batch: patch × (N·pixels)
+    let rows: UnsafeMutablePointer<Float>              // [i][c][o][k]
+    let biasSums: UnsafeMutablePointer<Float>          // [i][c][o]
+
+    /// Bytes this representation needs, and the bytes the stored cotangents would need.
+    static func bytes(_ layer: Conv2D, input: Tensor, output: Tensor, classes: Int) -> (rows: Int, cotangents: Int) {
+        let n = input.shape[0], w = layer.weight.value.shape
+        let patch = w[1] * w[2] * w[3], pixels = output.shape[2] * output.shape[3]
+        return ((patch * n * pixels + n * classes * w[0] * (patch + 1)) * 4, output.count * classes * 4)
+    }
+
+    init(_ layer: Conv2D, input: Tensor, classes: Int) {
+        let w = layer.weight.value.shape
+        let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                             outChannels: w[0], kernelHeight: w[2], kernelWidth: w[3], stride: layer.stride, padding: layer.padding)
+        samples = g.batch
+        self.classes = classes
+        outChannels = w[0]
+        patch = g.patchSize
+        pixels = g.outHeight * g.outWidth
+        hasBias = layer.bias?.trainable == true
+        let buffer = FloatBuffer.allocate(g.patchSize * g.outputPixels)
+        input.withUnsafePointer { im2col($0, g, into: buffer) }
+        patches = buffer
+        rows = FloatBuffer.allocate(g.batch * classes * w[0] * g.patchSize)
+        biasSums = FloatBuffer.allocate(g.batch * classes * w[0])
+    }
+
+    /// Adds the rows of logit `c` from its output cotangent [N, O, H, W].
+    func add(_ cotangent: Tensor, class c: Int) {
+        let (n, o, k, p, classes) = (samples, outChannels, patch, pixels, self.classes)
+        let (patches, rows, biasSums) = (self.patches, self.rows, self.biasSums)
+        cotangent.withUnsafePointer { delta in
+            BLASThreads.set(1)
+            parallelChunks(n, minimumPerChunk: 1) { range in
+                for i in range {
+                    let d = delta + i * o * p
+                    sgemm(transposeB: true, m: o, n: k, k: p, a: d, lda: p, b: patches + i * p, ldb: n * p,
+                          c: rows + (i * classes + c) * o * k, ldc: k, threads: 1)
+                    for ch in 0..<o { biasSums[(i * classes + c) * o + ch] = Elementwise.sum(d + ch * p, count: p) }
+                }
+            }
+        }
+    }
+
+    /// K += G Gᵀ (+ B Bᵀ for the bias).
+    func addContribution(kind: KernelKind, into kernel: UnsafeMutablePointer<Float>) {
+        let full = kind == .full, n = full ? samples * classes : samples, per = full ? 1 : classes
+        ssyrk(n: n, k: per * outChannels * patch, a: rows, lda: per * outChannels * patch, beta: 1, c: kernel, ldc: n)
+        if hasBias { ssyrk(n: n, k: per * outChannels, a: biasSums, lda: per * outChannels, beta: 1, c: kernel, ldc: n) }
+    }
+
+    deinit {
+        FloatBuffer.deallocate(patches)
+        FloatBuffer.deallocate(rows)
+        FloatBuffer.deallocate(biasSums)
+    }
+}

@@ -43,7 +43,8 @@ final class EmpiricalNTKTests: XCTestCase {
     }
 
     func testPaperStyleCNNAgainstBruteForce() throws {
-        // The MNIST CNN's layer sequence at a reduced size (brute force needs N·C reverse passes).
+        // The MNIST CNN's layer sequence at a reduced size (brute force needs N·C reverse passes). Its conv1
+        // takes the gradient-rows path (G smaller than the cotangents) and conv2 the stored-cotangent path.
         var rng = Xoshiro256(seed: 2)
         let model = Sequential([
             ("conv1", Conv2D(inChannels: 1, outChannels: 4, rng: &rng)), ("relu1", ReLU()), ("pool1", AvgPool2D()),
