@@ -94,6 +94,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         }
     }
 
+    /// Decodes a stored configuration; settings it lacks (written before they existed) take their
+    /// defaults, so old run folders and checkpoints keep loading.
+    public static func decode(_ data: Data) throws -> TrainingConfiguration {
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration())) as? [String: Any] ?? [:]
+        guard let stored = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("the configuration is not a JSON object")
+        }
+        let merged = defaults.merging(stored) { _, new in new }
+        return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged))
+    }
+
     /// Pretty-printed JSON with sorted keys.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()

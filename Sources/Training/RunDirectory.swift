@@ -33,7 +33,7 @@ public enum RunDirectory {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("\(path) does not exist: not a run folder")
         }
-        do { return try JSONDecoder().decode(TrainingConfiguration.self, from: data) }
+        do { return try TrainingConfiguration.decode(data) }
         catch { throw ConfigurationError("\(path) is not a valid run configuration: \(error)") }
     }
 }

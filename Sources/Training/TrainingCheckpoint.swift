@@ -75,7 +75,7 @@ public enum TrainingCheckpoint {
         guard let json = checkpoint.metadata["config"] else {
             throw CheckpointStateError(path: path, "has no run configuration (metadata 'config'): not a training checkpoint")
         }
-        do { return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8)) }
+        do { return try TrainingConfiguration.decode(Data(json.utf8)) }
         catch { throw CheckpointStateError(path: path, "has an unreadable run configuration: \(error)") }
     }
 

@@ -113,7 +113,7 @@ struct ModelSource {
                 checkpoint = file
                 description = source
                 if let json = file.metadata["config"] {
-                    config = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8))
+                    config = try? TrainingConfiguration.decode(Data(json.utf8))
                 }
             }
         } else {

@@ -144,3 +144,18 @@ final class ResumeTests: XCTestCase {
         }
     }
 }
+
+/// Stored configurations written before a setting existed still load, with that setting's default.
+final class ConfigurationDecodingTests: XCTestCase {
+    func testMissingSettingsTakeTheirDefaults() throws {
+        let old = #"{"model": "cifar-cnn", "dataset": "cifar10", "epochs": 7, "batchSize": 250, "learningRate": 0.02, "seed": 3}"#
+        let c = try TrainingConfiguration.decode(Data(old.utf8))
+        XCTAssertEqual(c.model, .cifarCNN)
+        XCTAssertEqual(c.epochs, 7)
+        XCTAssertEqual(c.learningRate, 0.02)
+        XCTAssertEqual(c.keepLast, TrainingConfiguration().keepLast)
+        XCTAssertNil(c.linearizeAtEpoch)
+        XCTAssertThrowsError(try TrainingConfiguration.decode(Data("[1, 2]".utf8)))
+        XCTAssertThrowsError(try TrainingConfiguration.decode(Data(#"{"epochs": "many"}"#.utf8)))
+    }
+}
