@@ -3,12 +3,16 @@ import Foundation
 
 /// Starting and resuming runs with the standard callbacks, as `tangent train` does.
 public enum TrainingSession {
-    /// Linearization (when configured), evaluation, robust evaluation, then `extra` (e.g. kernel tracking), progress, and checkpointing
+    /// Linearization (when configured), evaluation, robust evaluation, kernel tracking (when configured),
+    /// then `extra` (e.g. kernel tracking), progress, and checkpointing
     /// last (so checkpoints include everything the epoch logged).
     public static func standardCallbacks(_ config: TrainingConfiguration, runDirectory: String,
                                          extra: [TrainingCallback] = [], progress: Bool = true) -> [TrainingCallback] {
         var callbacks: [TrainingCallback] = config.linearizeAtEpoch.map { [LinearizationCallback(atEpoch: $0)] } ?? []
         callbacks += [EvaluationCallback(), RobustEvaluationCallback()]
+        if let tracking = config.kernelTracking, tracking.isEnabled {
+            callbacks.append(KernelDynamicsCallback(configuration: tracking, runDirectory: runDirectory))
+        }
         callbacks += extra
         if progress { callbacks.append(ProgressCallback()) }
         callbacks.append(CheckpointCallback(runDirectory: runDirectory, everyEpoch: config.checkpointEveryEpoch,

@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "mnist-cnn | cifar-cnn | two-layer") var model: String = "mnist-cnn"
     @Option(help: "mnist | fashion-mnist | cifar10 (default: the model's)") var dataset: String?
     @Option(help: "Folder with the standard data files (default: the embedded MNIST sample).") var dataDir: String?
-    @Option(help: "Epochs to train.") var epochs: Int = 10
+    @Option(help: "Epochs to train (default 10; with --resume, the stored value unless given).") var epochs: Int?
     @Option(help: "Batch size (default 300 MNIST, 250 CIFAR-10).") var batchSize: Int?
     @Option(help: "Learning rate.") var lr: Float = 0.01
     @Option(help: "SGD momentum.") var momentum: Float = 0
@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
         var c = TrainingConfiguration.paperDefaults(model: kind)
         if let dataset { c.dataset = try DatasetKind(argument: dataset) }
         c.dataDirectory = dataDir
-        c.epochs = epochs
+        c.epochs = epochs ?? 10
         c.batchSize = batchSize ?? kind.defaultBatchSize
         c.learningRate = lr
         c.momentum = momentum
@@ -77,17 +77,14 @@ struct TrainCommand: ParsableCommand {
 
     /// The callbacks of a run: the standard ones plus kernel tracking when configured.
     static func callbacks(_ config: TrainingConfiguration, runDirectory: String) -> [TrainingCallback] {
-        TrainingSession.standardCallbacks(config, runDirectory: runDirectory, extra: config.kernelTracking.map {
-            [KernelDynamicsCallback(configuration: $0, runDirectory: runDirectory)]
-        } ?? [])
+        TrainingSession.standardCallbacks(config, runDirectory: runDirectory)
     }
 
     func run() throws {
         let loop: TrainingLoop
         if let resume {
-            let explicitEpochs = CommandLine.arguments.contains { $0 == "--epochs" || $0.hasPrefix("--epochs=") }
             let (resumed, path) = try TrainingSession.resume(from: resume, into: runDir, adjust: { c in
-                if explicitEpochs { c.epochs = epochs }
+                if let epochs { c.epochs = epochs }
                 if let dataDir { c.dataDirectory = dataDir }
                 if let linearizeAtEpoch { c.linearizeAtEpoch = linearizeAtEpoch }
             }, callbacks: Self.callbacks)

@@ -26,8 +26,7 @@ final class ResumeTests: XCTestCase {
 
     static func callbacks(_ stopAfterStep: Int?) -> (TrainingConfiguration, String) -> [TrainingCallback] {
         { config, dir in
-            let tracking: [TrainingCallback] = config.kernelTracking.map { [KernelDynamicsCallback(configuration: $0, runDirectory: dir)] } ?? []
-            var list = TrainingSession.standardCallbacks(config, runDirectory: dir, extra: tracking, progress: false)
+            var list = TrainingSession.standardCallbacks(config, runDirectory: dir, progress: false)
             if let n = stopAfterStep { list.append(StopAfter(step: n)) }
             return list
         }
