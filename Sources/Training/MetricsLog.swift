@@ -18,8 +18,8 @@ public final class MetricsLog {
         jsonlPath = (directory as NSString).appendingPathComponent("metrics.jsonl")
         csvPath = (directory as NSString).appendingPathComponent("metrics.csv")
         let fm = FileManager.default
-        if !fm.fileExists(atPath: jsonlPath) { fm.createFile(atPath: jsonlPath, contents: nil) }
-        if !fm.fileExists(atPath: csvPath) { fm.createFile(atPath: csvPath, contents: Data("epoch,step,name,value\n".utf8)) }
+        if !fm.fileExists(atPath: jsonlPath) { _ = fm.createFile(atPath: jsonlPath, contents: nil) }
+        if !fm.fileExists(atPath: csvPath) { _ = fm.createFile(atPath: csvPath, contents: Data("epoch,step,name,value\n".utf8)) }
         guard let j = FileHandle(forUpdatingAtPath: jsonlPath), let c = FileHandle(forUpdatingAtPath: csvPath) else {
             throw ConfigurationError("cannot open the metric files in \(directory) for writing")
         }

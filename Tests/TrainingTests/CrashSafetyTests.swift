@@ -24,7 +24,7 @@ final class CrashSafetyTests: XCTestCase {
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         if let errors {
-            FileManager.default.createFile(atPath: errors, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
             p.standardError = FileHandle(forWritingAtPath: errors)
         } else {
             p.standardError = FileHandle.nullDevice
