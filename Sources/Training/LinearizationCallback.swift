@@ -13,6 +13,10 @@ public final class LinearizationCallback: TrainingCallback {
     public init(atEpoch epoch: Int) { self.epoch = epoch }
 
     public func fitStart(_ loop: TrainingLoop) throws {
+        if restoredAnchor == nil, model == nil,
+           loop.epoch > epoch || (loop.epoch == epoch && loop.batchOrder.position > 0) {
+            throw ConfigurationError("cannot linearize at the start of epoch \(epoch): this run is already at epoch \(loop.epoch), step \(loop.step); resume from the checkpoint written at the end of epoch \(epoch) instead")
+        }
         if let anchor = restoredAnchor {
             let linearized = try LinearizedModel(network: loop.network, anchor: anchor)
             model = linearized

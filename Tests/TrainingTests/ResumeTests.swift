@@ -109,6 +109,15 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0.name == "linearized" }.count, 1)
     }
 
+    func testLinearizingAtAnEpochThatIsAlreadyPastIsRefused() throws {
+        let dir = temporaryDirectory()
+        let loop = try TrainingSession.start(configuration(epochs: 2), runDirectory: dir, callbacks: Self.callbacks(nil))
+        try loop.fit()
+        let (resumed, _) = try TrainingSession.resume(from: dir, into: temporaryDirectory(),
+                                                      adjust: { $0.epochs = 3; $0.linearizeAtEpoch = 1 }, callbacks: Self.callbacks(nil))
+        XCTAssertThrowsError(try resumed.fit()) { XCTAssertTrue("\($0)".contains("already at epoch 2"), "\($0)") }
+    }
+
     func testSameSeedSameRunDifferentSeedDifferentRun() throws {
         let a = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
         let b = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
