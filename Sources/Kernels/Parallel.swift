@@ -26,9 +26,12 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     @usableFromInline init(_ value: T) { self.value = value }
 }
 
-/// The number of cores Tangent's own kernels use (OpenBLAS has its own setting).
+/// The number of threads Tangent's kernels and its OpenBLAS calls use: the online cores, or the
+/// `TANGENT_THREADS` environment variable when set (e.g. 1 to run two jobs side by side without
+/// oversubscribing the cores — OpenBLAS threads busy-wait, so oversubscription is very costly).
 public enum ProcessInfoCores {
     public static let count: Int = {
+        if let value = getenv("TANGENT_THREADS"), let n = Int(String(cString: value)), n > 0 { return n }
         #if canImport(Glibc)
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return max(1, Int(n))
