@@ -37,7 +37,9 @@ final class CrashSafetyTests: XCTestCase {
         let tangent = try tangentExecutable()
         let root = NSTemporaryDirectory() + "tangent-crash-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
-        let common = ["train", "--train-subset", "400", "--test-subset", "40", "--batch-size", "40", "--epochs", "3",
+        // 200 steps, each writing a checkpoint: long enough (seconds, even in release builds) for kills
+        // to land before, during and after saves.
+        let common = ["train", "--train-subset", "3000", "--test-subset", "40", "--batch-size", "30", "--epochs", "2",
                       "--eval-train-subset", "40", "--robust-eval-subset", "0", "--checkpoint-every", "1", "--keep-last", "2",
                       "--seed", "3"]
 
@@ -50,12 +52,12 @@ final class CrashSafetyTests: XCTestCase {
         var rng = Xoshiro256(seed: 99)
         var kills = 0
         var started = false
-        for attempt in 0..<40 {
+        for attempt in 0..<60 where kills < 8 {
             let args = started ? ["train", "--resume", run] : common + ["--run-dir", run]
             let child = try launch(tangent, args)
             started = true
             // Kill somewhere between start-up and mid-run; every step writes a checkpoint.
-            usleep(UInt32(150_000 + Int(rng.next() % 900_000)))
+            usleep(UInt32(100_000 + Int(rng.next() % 1_200_000)))
             if child.isRunning {
                 kill(child.processIdentifier, SIGKILL)
                 child.waitUntilExit()
