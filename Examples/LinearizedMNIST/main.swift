@@ -60,13 +60,16 @@ for k in linearizeAt {
 
 print("run                     epoch  clean   robust  gap")
 var series: [LineChart.Series] = []
-for (label, dir) in runs {
+let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  // one colour per run: solid clean, dashed PGD-20
+for (index, (label, dir)) in runs.enumerated() {
+    let color = palette[index % palette.count]
     let acc = try accuracies(dir)
     for a in acc {
         print(String(format: "%-22@  %5d  %.4f  %.4f  %.4f", label as NSString, a.epoch, a.clean, a.robust, a.clean - a.robust))
     }
-    series.append(LineChart.Series(name: "\(label) clean", x: acc.map { Double($0.epoch) }, y: acc.map(\.clean)))
-    series.append(LineChart.Series(name: "\(label) PGD-20", x: acc.map { Double($0.epoch) }, y: acc.map(\.robust), dashed: true))
+    series.append(LineChart.Series(name: "\(label) clean", x: acc.map { Double($0.epoch) }, y: acc.map(\.clean), color: color))
+    series.append(LineChart.Series(name: "\(label) PGD-20", x: acc.map { Double($0.epoch) }, y: acc.map(\.robust),
+                                   color: color, dashed: true))
 }
 let chart = LineChart(title: "MNIST CNN, PGD adversarial training: nonlinear vs linearized", xLabel: "epoch",
                       yLabel: "test accuracy", series: series)
