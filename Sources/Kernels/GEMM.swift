@@ -48,6 +48,7 @@ public enum BLASThreads {
 
     /// Sets OpenBLAS's thread count (no-op when unchanged).
     public static func set(_ threads: Int) {
+        _ = BLASCore.selectOnce
         if threads != current {
             openblas_set_num_threads(Int32(threads))
             current = threads

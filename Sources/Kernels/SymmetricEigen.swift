@@ -127,6 +127,7 @@ public enum SymmetricEigen {
     static let maximumDimension = 32_000
 
     private static func validate<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int) throws(SymmetricEigenError) {
+        _ = BLASCore.selectOnce  // LAPACK runs on OpenBLAS: pick its kernels before the first call
         guard n >= 0, matrix.count == n * n else {
             throw .shapeMismatch(count: matrix.count, dimension: n)
         }

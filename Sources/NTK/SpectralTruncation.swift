@@ -1,4 +1,3 @@
-import CBLAS
 import Kernels
 
 extension KernelMetrics {
@@ -75,8 +74,8 @@ extension KernelMetrics {
         eigen.vectors.withUnsafeBufferPointer { w in
             scaled.withUnsafeBufferPointer { s in
                 out.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(k),
-                                1, w.baseAddress, Int32(n), s.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                    sgemm(transposeA: true, m: n, n: n, k: k, a: w.baseAddress!, lda: n,
+                          b: s.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
                 }
             }
         }

@@ -36,6 +36,7 @@ struct BenchCommand: ParsableCommand {
                 : [try BenchLayers.checkpoint(net, reps: reps)]
             for var r in records {
                 r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
+                r["blas_core"] = BLASCore.selectOnce.active
                 print(String(decoding: try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), as: UTF8.self))
             }
             return
@@ -80,6 +81,9 @@ struct BenchCommand: ParsableCommand {
         if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
         if task == "ntk" { record["kernel"] = ntk }
         if linearized { record["linearized"] = true }
+        // OpenBLAS's own choice beside the kernel set that ran (they differ where Tangent repaired it).
+        record["blas_core"] = BLASCore.selectOnce.active
+        record["blas_core_detected"] = BLASCore.selectOnce.detected
         record["peak_rss_mb"] = PeakMemory.residentMegabytes()
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
