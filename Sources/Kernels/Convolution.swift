@@ -23,10 +23,13 @@ public struct ConvGeometry: Sendable, Equatable {
 /// row r = (c, kh, kw), column m = (n, oh, ow), zero where the window falls into the padding.
 /// This layout writes each row contiguously along `ow` and makes the forward pass one GEMM:
 /// `out[o, m] = Σ_r weight[o, r] · cols[r, m]`.
-public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
+/// `parallel: false` keeps it on the calling thread (for callers that are already parallel).
+public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>,
+                   parallel: Bool = true) {
     let oh = g.outHeight, ow = g.outWidth, kk = g.kernelHeight * g.kernelWidth
     let rows = g.patchSize, m = g.outputPixels, plane = g.height * g.width
-    parallelChunks(rows, minimumPerChunk: max(1, (1 << 16) / max(m, 1))) { range in
+    let minimumPerChunk = parallel ? max(1, (1 << 16) / max(m, 1)) : rows
+    parallelChunks(rows, minimumPerChunk: minimumPerChunk) { range in
         for r in range {
             let c = r / kk, kh = (r % kk) / g.kernelWidth, kw = r % g.kernelWidth
             let rowBase = cols + r &* m
@@ -60,11 +63,14 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: Unsa
 }
 
 /// The adjoint of `im2col`: accumulates the patch-matrix gradient back onto the input gradient
-/// (`dx` is overwritten). Parallel over input channels, whose regions of `dx` are disjoint.
-public func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
+/// (`dx` is overwritten). Parallel over input channels, whose regions of `dx` are disjoint, unless
+/// `parallel` is false.
+public func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>,
+                   parallel: Bool = true) {
     let oh = g.outHeight, ow = g.outWidth, kk = g.kernelHeight * g.kernelWidth
     let m = g.outputPixels, plane = g.height * g.width
-    parallelChunks(g.inChannels, minimumPerChunk: max(1, (1 << 16) / max(m * kk, 1))) { range in
+    let minimumPerChunk = parallel ? max(1, (1 << 16) / max(m * kk, 1)) : g.inChannels
+    parallelChunks(g.inChannels, minimumPerChunk: minimumPerChunk) { range in
         for c in range {
             for n in 0..<g.batch {
                 (dx + (n &* g.inChannels &+ c) &* plane).initialize(repeating: 0, count: plane)
@@ -93,37 +99,6 @@ public func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into dx: Uns
                         }
                     }
                 }
-            }
-        }
-    }
-}
-
-/// Moves a channel-major buffer [C, N, P] (GEMM output, P pixels per image) to NCHW [N, C, P],
-/// adding `bias[c]` when given. Contiguous runs of P floats make this a cheap copy.
-public func channelMajorToBatchMajor(_ src: UnsafePointer<Float>, channels: Int, batch: Int, pixels: Int,
-                                     bias: UnsafePointer<Float>?, into dst: UnsafeMutablePointer<Float>) {
-    parallelChunks(batch, minimumPerChunk: max(1, (1 << 16) / max(channels * pixels, 1))) { range in
-        for n in range {
-            for c in 0..<channels {
-                let s = src + (c &* batch &+ n) &* pixels, d = dst + (n &* channels &+ c) &* pixels
-                if let bias {
-                    let b = bias[c]
-                    for p in 0..<pixels { d[p] = s[p] + b }
-                } else {
-                    d.update(from: s, count: pixels)
-                }
-            }
-        }
-    }
-}
-
-/// The inverse move, NCHW [N, C, P] to channel-major [C, N, P].
-public func batchMajorToChannelMajor(_ src: UnsafePointer<Float>, channels: Int, batch: Int, pixels: Int,
-                                     into dst: UnsafeMutablePointer<Float>) {
-    parallelChunks(channels, minimumPerChunk: max(1, (1 << 16) / max(batch * pixels, 1))) { range in
-        for c in range {
-            for n in 0..<batch {
-                (dst + (c &* batch &+ n) &* pixels).update(from: src + (n &* channels &+ c) &* pixels, count: pixels)
             }
         }
     }

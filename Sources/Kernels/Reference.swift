@@ -48,6 +48,39 @@ public enum Reference {
         return y
     }
 
+    /// The gradients of `conv2d` (no bias term needed) for the output gradient `dy`, by the same
+    /// direct loops: input gradient [N, C, H, W], weight gradient [O, C, kh, kw], bias gradient [O].
+    public static func conv2dGradients(_ x: [Float], weight: [Float], dy: [Float], _ g: ConvGeometry)
+        -> (dx: [Float], dWeight: [Float], dBias: [Float]) {
+        let oh = g.outHeight, ow = g.outWidth
+        var dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: weight.count)
+        var db = [Double](repeating: 0, count: g.outChannels)
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        let d = Double(dy[((n * g.outChannels + o) * oh + i) * ow + j])
+                        db[o] += d
+                        for c in 0..<g.inChannels {
+                            for a in 0..<g.kernelHeight {
+                                for b in 0..<g.kernelWidth {
+                                    let iy = i * g.stride - g.padding + a, ix = j * g.stride - g.padding + b
+                                    if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width { continue }
+                                    let xi = ((n * g.inChannels + c) * g.height + iy) * g.width + ix
+                                    let wi = ((o * g.inChannels + c) * g.kernelHeight + a) * g.kernelWidth + b
+                                    dx[xi] += d * Double(weight[wi])
+                                    dw[wi] += d * Double(x[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dx.map(Float.init), dw.map(Float.init), db.map(Float.init))
+    }
+
     /// Average (or max) pooling with a k×k window and stride k.
     public static func pool(_ x: [Float], _ g: PoolGeometry, max useMax: Bool) -> [Float] {
         let oh = g.outHeight, ow = g.outWidth

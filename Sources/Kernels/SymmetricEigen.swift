@@ -127,7 +127,8 @@ public enum SymmetricEigen {
     static let maximumDimension = 32_000
 
     private static func validate<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int) throws(SymmetricEigenError) {
-        _ = BLASCore.selectOnce  // LAPACK runs on OpenBLAS: pick its kernels before the first call
+        // LAPACK runs on OpenBLAS's BLAS, threaded over every core (GEMMs leave it at one thread).
+        BLASThreads.set(ProcessInfoCores.count)
         guard n >= 0, matrix.count == n * n else {
             throw .shapeMismatch(count: matrix.count, dimension: n)
         }

@@ -90,7 +90,7 @@ extension EmpiricalNTK {
                     let patches = FloatBuffer.allocate(patch * pixels)
                     defer { FloatBuffer.deallocate(patches) }
                     for i in range {
-                        im2col(x + i * inputSize, g, into: patches)
+                        im2col(x + i * inputSize, g, into: patches, parallel: false)
                         if t == outChannels {
                             sgemm(transposeB: true, m: classes * t, n: patch, k: pixels,
                                   a: delta + i * classes * outChannels * pixels, lda: pixels,

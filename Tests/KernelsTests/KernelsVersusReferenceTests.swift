@@ -27,21 +27,58 @@ final class KernelsVersusReferenceTests: XCTestCase {
         }
     }
 
-    func testConvolutionThroughIm2colMatchesDirectConvolution() {
-        for (stride, padding, size) in [(1, 1, 6), (1, 0, 5), (2, 1, 7), (1, 2, 4)] {
-            let g = ConvGeometry(batch: 2, inChannels: 3, height: size, width: size + 1, outChannels: 4,
-                                 kernelHeight: 3, kernelWidth: 3, stride: stride, padding: padding)
+    /// Geometries covering SAME and VALID padding, stride 2, one image, and more images than groups.
+    let convolutionCases: [ConvGeometry] = [(1, 1, 6, 2), (1, 0, 5, 3), (2, 1, 7, 2), (1, 2, 4, 1), (1, 1, 5, 37)].map {
+        ConvGeometry(batch: $0.3, inChannels: 3, height: $0.2, width: $0.2 + 1, outChannels: 4,
+                     kernelHeight: 3, kernelWidth: 3, stride: $0.0, padding: $0.1)
+    }
+
+    func testBatchedConvolutionMatchesDirectConvolution() {
+        for g in convolutionCases {
             let x = randomArray(g.batch * g.inChannels * g.height * g.width)
             let w = randomArray(g.outChannels * g.patchSize), bias = randomArray(g.outChannels)
-            var cols = [Float](repeating: .nan, count: g.patchSize * g.outputPixels)
-            im2col(x, g, into: &cols)
-            var cm = [Float](repeating: 0, count: g.outChannels * g.outputPixels)
-            sgemm(m: g.outChannels, n: g.outputPixels, k: g.patchSize, a: w, lda: g.patchSize,
-                  b: cols, ldb: g.outputPixels, c: &cm, ldc: g.outputPixels)
-            var y = [Float](repeating: 0, count: cm.count)
-            channelMajorToBatchMajor(cm, channels: g.outChannels, batch: g.batch,
-                                     pixels: g.outHeight * g.outWidth, bias: bias, into: &y)
-            assertClose(y, Reference.conv2d(x, weight: w, bias: bias, g))
+            for withBias in [true, false] {
+                var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
+                x.withUnsafeBufferPointer { px in
+                    w.withUnsafeBufferPointer { pw in
+                        bias.withUnsafeBufferPointer { pb in
+                            y.withUnsafeMutableBufferPointer {
+                                BatchedConvolution.forward(px.baseAddress!, weight: pw.baseAddress!,
+                                                           bias: withBias ? pb.baseAddress! : nil, g, into: $0.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                assertClose(y, Reference.conv2d(x, weight: w, bias: withBias ? bias : nil, g))
+            }
+        }
+    }
+
+    func testBatchedConvolutionGradientsMatchDirectLoops() {
+        for g in convolutionCases {
+            let x = randomArray(g.batch * g.inChannels * g.height * g.width)
+            let w = randomArray(g.outChannels * g.patchSize)
+            let dy = randomArray(g.batch * g.outChannels * g.outHeight * g.outWidth)
+            var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
+            var db = [Float](repeating: .nan, count: g.outChannels)
+            x.withUnsafeBufferPointer { px in
+                w.withUnsafeBufferPointer { pw in
+                    dy.withUnsafeBufferPointer { pdy in
+                        dx.withUnsafeMutableBufferPointer { pdx in
+                            dw.withUnsafeMutableBufferPointer { pdw in
+                                db.withUnsafeMutableBufferPointer { pdb in
+                                    BatchedConvolution.backward(px.baseAddress!, weight: pw.baseAddress!, dy: pdy.baseAddress!, g,
+                                                                dx: pdx.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let expected = Reference.conv2dGradients(x, weight: w, dy: dy, g)
+            assertClose(dx, expected.dx, tolerance: 1e-3)
+            assertClose(dw, expected.dWeight, tolerance: 1e-3)
+            assertClose(db, expected.dBias, tolerance: 1e-3)
         }
     }
 
@@ -57,16 +94,6 @@ final class KernelsVersusReferenceTests: XCTestCase {
         let lhs = zip(cols, c).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let rhs = zip(x, back).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * max(1, abs(lhs)))
-    }
-
-    func testChannelMajorRoundTrip() {
-        let x = randomArray(3 * 4 * 5)
-        var cm = [Float](repeating: 0, count: x.count), back = [Float](repeating: 0, count: x.count)
-        batchMajorToChannelMajor(x, channels: 4, batch: 3, pixels: 5, into: &cm)
-        channelMajorToBatchMajor(cm, channels: 4, batch: 3, pixels: 5, bias: nil, into: &back)
-        XCTAssertEqual(x, back)
-        XCTAssertEqual(cm[5], x[20])  // [C, N, P]: index 5 is channel 0 of image 1, which NCHW puts at 1·4·5
-        XCTAssertEqual(cm[15], x[5])  // channel 1 of image 0: 5 in NCHW, 1·3·5 in [C, N, P]
     }
 
     func testPoolingMatchesReference() {

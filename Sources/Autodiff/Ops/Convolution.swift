@@ -1,10 +1,9 @@
 import Kernels
 
 /// 2-D convolution (cross-correlation) of an NCHW batch with weights [out, in, kh, kw] and an
-/// optional bias [out], by im2col + one GEMM for the whole batch.
+/// optional bias [out], by im2col + one GEMM per image (`BatchedConvolution`).
 ///
 /// `padding` zero-pads every side; `padding: kh / 2` with stride 1 is "SAME" for odd kernels.
-/// The patch matrix is kept for the weight gradient only when the weight requires gradients.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4, "conv2d: input \(x.shape), weight \(weight.shape) must be rank 4")
     precondition(x.shape[1] == weight.shape[1],
@@ -14,51 +13,30 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
                          stride: stride, padding: padding)
     precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel larger than padded input")
     if let bias { precondition(bias.shape == [g.outChannels], "conv2d: bias \(bias.shape) for \(g.outChannels) channels") }
-    let k = g.patchSize, m = g.outputPixels, pixels = g.outHeight * g.outWidth
-
-    let cols = Tensor.uninitialized([k, m])
-    x.withUnsafePointer { im2col($0, g, into: cols.storage.pointer) }
-    let channelMajor = FloatBuffer.allocate(g.outChannels * m)
-    defer { FloatBuffer.deallocate(channelMajor) }
-    weight.withUnsafePointer { pw in
-        sgemm(m: g.outChannels, n: m, k: k, a: pw, lda: k, b: cols.storage.pointer, ldb: m, c: channelMajor, ldc: m)
-    }
     let y = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
-    if let bias {
-        bias.withUnsafePointer { channelMajorToBatchMajor(channelMajor, channels: g.outChannels, batch: g.batch,
-                                                          pixels: pixels, bias: $0, into: y.storage.pointer) }
-    } else {
-        channelMajorToBatchMajor(channelMajor, channels: g.outChannels, batch: g.batch, pixels: pixels,
-                                 bias: nil, into: y.storage.pointer)
+    x.withUnsafePointer { px in
+        weight.withUnsafePointer { pw in
+            if let bias {
+                bias.withUnsafePointer { BatchedConvolution.forward(px, weight: pw, bias: $0, g, into: y.storage.pointer) }
+            } else {
+                BatchedConvolution.forward(px, weight: pw, bias: nil, g, into: y.storage.pointer)
+            }
+        }
     }
 
-    let savedCols: Tensor? = weight.requiresGradient ? cols : nil
-    let wd = weight.detached
+    // The backward pass rebuilds each image's patches from the input instead of keeping them.
+    let xd = x.detached, wd = weight.detached
     return Tensor.record(y, inputs: [x, weight, bias], pullback: { dy, needs in
-        let dyCM = FloatBuffer.allocate(g.outChannels * m)
-        defer { FloatBuffer.deallocate(dyCM) }
-        dy.withUnsafePointer { batchMajorToChannelMajor($0, channels: g.outChannels, batch: g.batch, pixels: pixels, into: dyCM) }
-        var dx: Tensor?, dw: Tensor?, db: Tensor?
-        if needs[1], let savedCols {
-            let t = Tensor.uninitialized(wd.shape)
-            sgemm(transposeB: true, m: g.outChannels, n: k, k: m, a: dyCM, lda: m,
-                  b: savedCols.storage.pointer, ldb: m, c: t.storage.pointer, ldc: k)
-            dw = t
-        }
-        if needs.count > 2 && needs[2] {
-            let t = Tensor.uninitialized([g.outChannels])
-            for c in 0..<g.outChannels { t.storage.pointer[c] = Elementwise.sum(dyCM + c * m, count: m) }
-            db = t
-        }
-        if needs[0] {
-            let dcols = FloatBuffer.allocate(k * m)
-            defer { FloatBuffer.deallocate(dcols) }
+        let dx = needs[0] ? Tensor.uninitialized(xd.shape) : nil
+        let dw = needs[1] ? Tensor.uninitialized(wd.shape) : nil
+        let db = needs.count > 2 && needs[2] ? Tensor.uninitialized([g.outChannels]) : nil
+        xd.withUnsafePointer { px in
             wd.withUnsafePointer { pw in
-                sgemm(transposeA: true, m: k, n: m, k: g.outChannels, a: pw, lda: k, b: dyCM, ldb: m, c: dcols, ldc: m)
+                dy.withUnsafePointer { pdy in
+                    BatchedConvolution.backward(px, weight: pw, dy: pdy, g, dx: dx?.storage.pointer,
+                                                dWeight: dw?.storage.pointer, dBias: db?.storage.pointer)
+                }
             }
-            let t = Tensor.uninitialized([g.batch, g.inChannels, g.height, g.width])
-            col2im(dcols, g, into: t.storage.pointer)
-            dx = t
         }
         return [dx, dw, db]
     }, tangent: { t in

@@ -12,7 +12,15 @@ func zipKernel(_ a: Tensor, _ b: Tensor,
                _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
     precondition(a.shape == b.shape, "shape mismatch: \(a.shape) vs \(b.shape)")
     let out = Tensor.uninitialized(a.shape)
-    a.withUnsafePointer { pa in b.withUnsafePointer { pb in kernel(pa, pb, out.storage.pointer, a.count) } }
+    a.withUnsafePointer { pa in
+        b.withUnsafePointer { pb in
+            let po = out.storage.pointer
+            // Large tensors (activations of a whole batch) are split over the cores.
+            parallelChunks(a.count, minimumPerChunk: 1 << 18) { r in
+                kernel(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count)
+            }
+        }
+    }
     return out
 }
 
@@ -82,7 +90,12 @@ extension Tensor {
     public func relu() -> Tensor {
         let x = self
         let y = Tensor.uninitialized(x.shape)
-        x.withUnsafePointer { Elementwise.relu($0, y.storage.pointer, count: x.count) }
+        x.withUnsafePointer { px in
+            let py = y.storage.pointer
+            parallelChunks(x.count, minimumPerChunk: 1 << 18) { r in
+                Elementwise.relu(px + r.lowerBound, py + r.lowerBound, count: r.count)
+            }
+        }
         return Tensor.record(y, inputs: [x],
                              pullback: { g, _ in [gateValues(g, by: x)] },
                              tangent: { t in t[0]!.gated(by: x.primal) })
