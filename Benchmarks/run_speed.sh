@@ -2,13 +2,13 @@
 # Speed benchmarks for BENCHMARKS.md, back to back in one sitting: for each workload, Tangent, then
 # PyTorch, then JAX / neural-tangents (the reference scripts in ../shared/anchors), each in its own
 # process under run_isolated.py (peak RSS, wall time, CPU used by other processes meanwhile).
-# usage: Benchmarks/run_speed.sh ENV_ROOT OUT.jsonl [train eval pgd ntk]
+# usage: Benchmarks/run_speed.sh ENV_ROOT OUT.jsonl [ceiling train eval pgd ntk tracking linearized conv checkpoint]
 # ENV_ROOT holds venv_torch, venv_jax, venv_nt from ../shared/anchors/setup_envs.sh.
 set -u
 ENV=${1:?usage: run_speed.sh ENV_ROOT OUT.jsonl [sections]}
 OUT=${2:?usage: run_speed.sh ENV_ROOT OUT.jsonl [sections]}
 shift 2
-SECTIONS=${*:-train eval pgd ntk}
+SECTIONS=${*:-ceiling train eval pgd ntk tracking linearized conv checkpoint}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 A=$HERE/../shared/anchors
 T=$HERE/.build/release/tangent
@@ -17,6 +17,22 @@ run() { echo "# $*" >> "$OUT"; $ISO "$@" >> "$OUT" 2>/dev/null; }
 
 for s in $SECTIONS; do
   case $s in
+  ceiling)
+    # The anchors' cblas_sgemm probe, with the kernel set OpenBLAS picks by itself and with the one
+    # Tangent selects (they differ on processors this OpenBLAS does not know; see BLASCore).
+    probe=$(mktemp -d)/sgemm_bench
+    gcc -O2 -o "$probe" "$A/sgemm_bench.c" -lopenblas
+    echo "# sgemm_bench, OpenBLAS's own kernel choice" >> "$OUT"
+    "$probe" >> "$OUT" 2>&1
+    core=$($T bench --model mnist-cnn --task conv --reps 1 | head -1 | sed 's/.*"blas_core":"\([A-Za-z]*\)".*/\1/')
+    echo "# sgemm_bench, OPENBLAS_CORETYPE=$core" >> "$OUT"
+    OPENBLAS_CORETYPE=$core "$probe" >> "$OUT" 2>&1 ;;
+  conv)
+    run $T bench --model mnist-cnn --task conv --reps 10
+    run $T bench --model cifar-cnn --task conv --reps 5 ;;
+  checkpoint)
+    run $T bench --model mnist-cnn --task checkpoint --reps 10
+    run $T bench --model cifar-cnn --task checkpoint --reps 10 ;;
   train)
     run $T bench --model mnist-cnn --task train --reps 20
     run $ENV/venv_torch/bin/python $A/bench_torch.py --net mnist --task train --reps 20

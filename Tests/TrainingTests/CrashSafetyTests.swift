@@ -8,33 +8,7 @@ import Glibc
 /// the newest checkpoint always loads and that resuming after every kill ends in exactly the run an
 /// uninterrupted process produces.
 final class CrashSafetyTests: XCTestCase {
-    /// The `tangent` executable built beside the test bundle.
-    func tangentExecutable() throws -> String {
-        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDir, bundleDir.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("tangent").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw XCTSkip("the tangent executable is not built beside the tests (run `swift build --build-tests` first)")
-    }
-
-    func launch(_ executable: String, _ arguments: [String], errors: String? = nil) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        if let errors {
-            _ = FileManager.default.createFile(atPath: errors, contents: nil)
-            p.standardError = FileHandle(forWritingAtPath: errors)
-        } else {
-            p.standardError = FileHandle.nullDevice
-        }
-        try p.run()
-        return p
-    }
-
     func testKilledRunsResumeFromTheNewestCompleteCheckpoint() throws {
-        let tangent = try tangentExecutable()
         let root = NSTemporaryDirectory() + "tangent-crash-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         // 200 steps, each writing a checkpoint: long enough (seconds, even in release builds) for kills
@@ -44,7 +18,7 @@ final class CrashSafetyTests: XCTestCase {
                       "--seed", "3"]
 
         // The uninterrupted reference.
-        let reference = try launch(tangent, common + ["--run-dir", root + "/reference"])
+        let reference = try TangentProcess.launch(common + ["--run-dir", root + "/reference"])
         reference.waitUntilExit()
         XCTAssertEqual(reference.terminationStatus, 0)
 
@@ -54,7 +28,7 @@ final class CrashSafetyTests: XCTestCase {
         var started = false
         for attempt in 0..<60 where kills < 8 {
             let args = started ? ["train", "--resume", run] : common + ["--run-dir", run]
-            let child = try launch(tangent, args)
+            let child = try TangentProcess.launch(args)
             started = true
             // Kill somewhere between start-up and mid-run; every step writes a checkpoint.
             usleep(UInt32(100_000 + Int(rng.next() % 1_200_000)))
@@ -76,7 +50,7 @@ final class CrashSafetyTests: XCTestCase {
         }
         // Finish the run (from its last checkpoint, or afresh if no checkpoint was ever completed).
         let log = root + "/finish.log"
-        let finish = try launch(tangent, started ? ["train", "--resume", run] : common + ["--run-dir", run], errors: log)
+        let finish = try TangentProcess.launch(started ? ["train", "--resume", run] : common + ["--run-dir", run], errors: log)
         finish.waitUntilExit()
         XCTAssertEqual(finish.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         XCTAssertGreaterThan(kills, 3, "too few kills landed to test anything")

@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+
+/// Runs the real `tangent` executable from tests (crash safety, thread-count determinism).
+enum TangentProcess {
+    /// The `tangent` executable built beside the test bundle (skips the test when it is not built).
+    static func executable() throws -> String {
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDir, bundleDir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("tangent").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw XCTSkip("the tangent executable is not built beside the tests (run `swift build --build-tests` first)")
+    }
+
+    /// Starts `tangent ARGUMENTS` (standard output discarded; standard error to `errors` when given),
+    /// with `environment` added to this process's environment.
+    static func launch(_ arguments: [String], errors: String? = nil, environment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try executable())
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: errors)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
+        try p.run()
+        return p
+    }
+}
