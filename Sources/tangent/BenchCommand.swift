@@ -43,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         }
         let trainee: Module = linearized ? LinearizedModel(network: net) : net
 
-        let work: () -> Void
+        let work: () throws -> Void
         switch task {
         case "train":
             work = {
@@ -63,15 +63,15 @@ struct BenchCommand: ParsableCommand {
         case "ntk":
             guard let ntkKind = KernelKind(rawValue: ntk) else { throw ValidationError("--ntk takes full or traced") }
             let options = EmpiricalNTK.Options(kind: ntkKind, memoryBudgetBytes: memoryBudget << 20)
-            work = { _ = try! EmpiricalNTK.compute(net, inputs: x, options: options) }
+            work = { _ = try EmpiricalNTK.compute(net, inputs: x, options: options) }
         default:
             throw ValidationError("unknown task \(task)")
         }
-        for _ in 0..<warmup { work() }
+        for _ in 0..<warmup { try work() }
         var times: [Double] = []
         for _ in 0..<reps {
             let start = DispatchTime.now().uptimeNanoseconds
-            work()
+            try work()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         let sorted = times.sorted()
