@@ -9,8 +9,7 @@ import Glibc
 /// uninterrupted process produces.
 final class CrashSafetyTests: XCTestCase {
     func testKilledRunsResumeFromTheNewestCompleteCheckpoint() throws {
-        let root = NSTemporaryDirectory() + "tangent-crash-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-crash")
         // 200 steps, each writing a checkpoint: long enough (seconds, even in release builds) for kills
         // to land before, during and after saves.
         let common = ["train", "--train-subset", "3000", "--test-subset", "40", "--batch-size", "30", "--epochs", "2",

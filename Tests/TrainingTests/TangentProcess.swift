@@ -13,6 +13,13 @@ enum TangentProcess {
         throw XCTSkip("the tangent executable is not built beside the tests (run `swift build --build-tests` first)")
     }
 
+    /// A fresh temporary folder for `test`'s runs, removed when the test ends.
+    static func temporaryFolder(for test: XCTestCase, prefix: String) -> String {
+        let root = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        return root
+    }
+
     /// Starts `tangent ARGUMENTS` (standard output discarded; standard error to `errors` when given),
     /// with `environment` added to this process's environment.
     static func launch(_ arguments: [String], errors: String? = nil, environment: [String: String] = [:]) throws -> Process {

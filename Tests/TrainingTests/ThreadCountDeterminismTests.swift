@@ -8,8 +8,7 @@ import XCTest
 /// reductions differ in the last bits with the thread count.
 final class ThreadCountDeterminismTests: XCTestCase {
     func testOneThreadAndTwoThreadsTrainTheSameRun() throws {
-        let root = NSTemporaryDirectory() + "tangent-threads-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-threads")
         // Standard training, a PGD-trained epoch with robust evaluation, and kernel tracking: every hot path.
         let common = ["train", "--train-subset", "600", "--test-subset", "100", "--batch-size", "100", "--epochs", "2",
                       "--eval-train-subset", "100", "--robust-eval-subset", "50", "--adversarial", "pgd", "--steps", "3",
