@@ -80,6 +80,21 @@ struct TrainCommand: ParsableCommand {
         TrainingSession.standardCallbacks(config, runDirectory: runDirectory)
     }
 
+    /// Options a resumed run accepts; every other setting comes from the run's stored configuration.
+    static let resumeOptions: Set<String> = ["--resume", "--epochs", "--data-dir", "--linearize-at-epoch", "--run-dir"]
+
+    func validate() throws {
+        guard resume != nil else { return }
+        // Refuse rather than silently ignore a setting that a resumed run would not use.
+        let ignored = CommandLine.arguments.dropFirst()
+            .filter { $0.hasPrefix("--") }
+            .map { String($0.split(separator: "=", maxSplits: 1)[0]) }
+            .filter { !Self.resumeOptions.contains($0) }
+        if !ignored.isEmpty {
+            throw ValidationError("a resumed run keeps its stored settings (config.json); \(ignored.joined(separator: ", ")) cannot change it. With --resume only \(Self.resumeOptions.sorted().joined(separator: ", ")) apply; start a new run for other settings")
+        }
+    }
+
     func run() throws {
         let loop: TrainingLoop
         if let resume {

@@ -20,6 +20,21 @@ enum TangentProcess {
         return root
     }
 
+    /// Runs `tangent ARGUMENTS` (or any `executable`) to the end and returns its exit status and its
+    /// standard output and error together.
+    static func run(_ arguments: [String], executable: String? = nil) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try executable ?? Self.executable())
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// Starts `tangent ARGUMENTS` (standard output discarded; standard error to `errors` when given),
     /// with `environment` added to this process's environment.
     static func launch(_ arguments: [String], errors: String? = nil, environment: [String: String] = [:]) throws -> Process {
