@@ -54,12 +54,12 @@ for s in $SECTIONS; do
     run $T bench --model cifar-cnn --task pgd --reps 2 --warmup 1
     run $ENV/venv_torch/bin/python $A/bench_torch.py --net cifar --task pgd --reps 2 ;;
   tracking)
-    # One epoch of real-MNIST training without and with one full N = 300 kernel per epoch (plus K_0).
+    # Three epochs of real-MNIST training without and with one full N = 300 kernel per epoch (plus K_0).
     D=$HERE/../shared/data/mnist
     for extra in "" "--ntk-every-epoch"; do
       dir=$(mktemp -d)
       start=$(date +%s.%N)
-      $T train --data-dir $D --epochs 1 --no-shuffle --robust-eval-subset 0 --eval-train-subset 1000 --run-dir $dir $extra > /dev/null
+      $T train --data-dir $D --epochs 3 --no-shuffle --robust-eval-subset 0 --eval-train-subset 1000 --run-dir $dir $extra > /dev/null
       end=$(date +%s.%N)
       echo "{\"framework\": \"tangent\", \"task\": \"epoch$extra\", \"wall_s\": $(echo "$end - $start" | bc), \"ntk_seconds\": [$(grep ntk_seconds $dir/metrics.jsonl | sed 's/.*value":\([0-9.e-]*\).*/\1/' | paste -sd,)]}" >> "$OUT"
       rm -rf $dir
