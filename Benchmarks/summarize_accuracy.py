@@ -44,11 +44,12 @@ t = [tangent(f"cifar-seed{s}") for s in (0, 1, 2)]
 p = [torch(f"torch-cifar-seed{s}") for s in (0, 1, 2)]
 print("| epoch | Tangent seed 0 | seed 1 | seed 2 | Tangent mean | PyTorch seed 0 | seed 1 | seed 2 | PyTorch mean | mean difference |")
 print("|---|---|---|---|---|---|---|---|---|---|")
+def mean(values):
+    return f"{statistics.mean(values):.4f}" if values else "—"
+
 for e in (1, 2, 3):
     tv = [s[e] for s in t if e in s]
     pv = [s[e] for s in p if e in s]
-    tm = statistics.mean(tv) if tv else None
-    pm = statistics.mean(pv) if pv else None
-    diff = f"{(tm - pm) * 100:+.2f} pt" if tm is not None and pm is not None else "—"
-    print(f"| {e} | " + " | ".join(cell(s, e) for s in t) + f" | {tm:.4f} | " if tm is not None else f"| {e} | — | — | — | — | ", end="")
-    print(" | ".join(cell(s, e) for s in p) + (f" | {pm:.4f} | {diff} |" if pm is not None else " | — | — |"))
+    diff = f"{(statistics.mean(tv) - statistics.mean(pv)) * 100:+.2f} pt" if tv and pv else "—"
+    print(f"| {e} | " + " | ".join(cell(s, e) for s in t) + f" | {mean(tv)} | "
+          + " | ".join(cell(s, e) for s in p) + f" | {mean(pv)} | {diff} |")

@@ -8,7 +8,7 @@ import Glibc
 ///
 /// A `DYNAMIC_ARCH` OpenBLAS picks its kernels from the processor's model number. Debian 12's
 /// OpenBLAS 0.3.21 predates recent Intel server parts (e.g. model 207, Emerald Rapids) and falls back
-/// to its oldest x86-64 kernels ("Prescott", SSE3): sgemm then runs 2.5–4× slower than the same
+/// to its oldest x86-64 kernels ("Prescott", SSE3): sgemm then runs 3–6× slower than the same
 /// library's AVX-512 kernels on the same machine. OpenBLAS only reads `OPENBLAS_CORETYPE` once, when
 /// it loads, so before Tangent's first BLAS call `selectOnce` re-runs OpenBLAS's own dispatcher
 /// with the kernel set the processor's instruction-set flags (from `/proc/cpuinfo`) support.

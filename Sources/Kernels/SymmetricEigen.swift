@@ -126,8 +126,8 @@ public enum SymmetricEigen {
     /// Largest `n` whose workspace sizes still fit LAPACK's 32-bit integers.
     static let maximumDimension = 32_000
 
-    private static func validate<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int) throws(SymmetricEigenError) {
-        // LAPACK runs on OpenBLAS's BLAS, threaded over every core (GEMMs leave it at one thread).
+    /// Checks the input, then lets LAPACK's BLAS calls use every core (GEMMs leave OpenBLAS at one thread).
+    private static func validateAndPrepare<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int) throws(SymmetricEigenError) {
         BLASThreads.set(ProcessInfoCores.count)
         guard n >= 0, matrix.count == n * n else {
             throw .shapeMismatch(count: matrix.count, dimension: n)
@@ -141,7 +141,7 @@ public enum SymmetricEigen {
 
     private static func fullSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int,
                                                           vectors: Bool) throws(SymmetricEigenError) -> Decomposition<S> {
-        try validate(matrix, n)
+        try validateAndPrepare(matrix, n)
         if n == 0 { return Decomposition(dimension: 0, values: [], vectors: []) }
         // Sizes from the LAPACK documentation of ?syevd (n > 1); n = 1 needs 1 of each.
         let lwork = n == 1 ? 1 : (vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1)
@@ -177,7 +177,7 @@ public enum SymmetricEigen {
 
     private static func partialSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int, _ selection: Selection,
                                                              vectors: Bool) throws(SymmetricEigenError) -> Decomposition<S> {
-        try validate(matrix, n)
+        try validateAndPrepare(matrix, n)
         let k = selection.count
         guard k >= 0, k <= n else { throw .invalidSelection(count: k, dimension: n) }
         if k == 0 { return Decomposition(dimension: n, values: [], vectors: []) }

@@ -18,6 +18,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed repetitions.") var reps: Int = 20
     @Option(help: "Untimed warm-up repetitions.") var warmup: Int = 3
 
+    /// The kernel set that ran beside OpenBLAS's own choice (they differ where Tangent repaired it).
+    static var blasProvenance: [String: Any] {
+        ["blas_core": BLASCore.selectOnce.active, "blas_core_detected": BLASCore.selectOnce.detected]
+    }
+
     func run() throws {
         let kind = try ModelKind(argument: model)
         var rng = Xoshiro256(seed: 0)
@@ -36,7 +41,7 @@ struct BenchCommand: ParsableCommand {
                 : [try BenchLayers.checkpoint(net, reps: reps)]
             for var r in records {
                 r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
-                r["blas_core"] = BLASCore.selectOnce.active
+                r.merge(Self.blasProvenance) { $1 }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), as: UTF8.self))
             }
             return
@@ -81,9 +86,7 @@ struct BenchCommand: ParsableCommand {
         if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
         if task == "ntk" { record["kernel"] = ntk }
         if linearized { record["linearized"] = true }
-        // OpenBLAS's own choice beside the kernel set that ran (they differ where Tangent repaired it).
-        record["blas_core"] = BLASCore.selectOnce.active
-        record["blas_core_detected"] = BLASCore.selectOnce.detected
+        record.merge(Self.blasProvenance) { $1 }
         record["peak_rss_mb"] = PeakMemory.residentMegabytes()
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
