@@ -17,19 +17,16 @@ public final class Conv2D: Module {
     }
 
     /// A layer initialised as in the paper: truncated LeCun-normal weights, zero bias.
-    public convenience init(inChannels: Int, outChannels: Int, kernelSize: Int = 3, bias: Bool = true,
-                            rng: inout Xoshiro256) {
+    /// `padding` defaults to SAME for odd kernels at stride 1 (`kernelSize / 2`).
+    public convenience init(inChannels: Int, outChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int? = nil,
+                            bias: Bool = true, rng: inout Xoshiro256) {
         let w = Initializers.lecunNormalTruncated([outChannels, inChannels, kernelSize, kernelSize],
                                                   fanIn: inChannels * kernelSize * kernelSize, rng: &rng)
-        self.init(weight: w, bias: bias ? Tensor.zeros([outChannels]) : nil)
+        self.init(weight: w, bias: bias ? Tensor.zeros([outChannels]) : nil, stride: stride, padding: padding)
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
-        conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
-    }
-
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding)
     }
 }
 
@@ -50,49 +47,40 @@ public final class Dense: Module {
         self.init(weight: w, bias: bias ? Tensor.zeros([outputs]) : nil)
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
-        linear(input, weight: weight.value, bias: bias?.value)
-    }
-
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try linear(input, weight: weight.value, bias: bias?.value)
     }
 }
 
 /// Elementwise max(x, 0).
 public final class ReLU: Module {
     public init() {}
-    public func callAsFunction(_ input: Tensor) -> Tensor { input.relu() }
-    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.relu() }
 }
 
 /// Average pooling, window = stride (2×2 / 2 by default).
 public final class AvgPool2D: Module {
     public let window: Int
     public init(window: Int = 2) { self.window = window }
-    public func callAsFunction(_ input: Tensor) -> Tensor { avgPool2d(input, window: window) }
-    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try avgPool2d(input, window: window) }
 }
 
 /// Max pooling, window = stride (2×2 / 2 by default).
 public final class MaxPool2D: Module {
     public let window: Int
     public init(window: Int = 2) { self.window = window }
-    public func callAsFunction(_ input: Tensor) -> Tensor { maxPool2d(input, window: window) }
-    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try maxPool2d(input, window: window) }
 }
 
 /// Flattens [N, C, H, W] to [N, C·H·W] in (C, H, W) order, as PyTorch does.
 public final class Flatten: Module {
     public init() {}
-    public func callAsFunction(_ input: Tensor) -> Tensor { input.flattenedBatch() }
-    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try input.flattenedBatch() }
 }
 
 /// Multiplies by a fixed constant (e.g. the 1/√m of the two-layer network).
 public final class Scale: Module {
     public let factor: Float
     public init(_ factor: Float) { self.factor = factor }
-    public func callAsFunction(_ input: Tensor) -> Tensor { input.scaled(by: factor) }
-    public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.scaled(by: factor) }
 }

@@ -1,7 +1,8 @@
 import Autodiff
 
 /// A chain of named modules applied in order. Parameter names are `layerName.parameterName`
-/// (`conv1.weight`), stable across runs: they key checkpoints and optimiser state.
+/// (`conv1.weight`), stable across runs: they key checkpoints and optimiser state. Layers may be any
+/// modules, containers included (`block1.body.conv2.weight`).
 ///
 /// Forward hooks see each layer's input and output without changing the model (PyTorch style):
 /// `let handle = model.addForwardHook { name, input, output in … }; …; handle.remove()`.
@@ -11,24 +12,30 @@ public final class Sequential: Module {
     private var hooks: [Int: (String, Tensor, Tensor) -> Void] = [:]
     private var nextHookID = 0
 
+    /// A chain of `layers`; names must be unique and must not contain a dot.
     public init(_ layers: [(String, Module)]) {
         precondition(Set(layers.map(\.0)).count == layers.count, "layer names must be unique")
+        precondition(!layers.contains { $0.0.contains(".") || $0.0.isEmpty }, "layer names must be non-empty and dot-free")
         self.layers = layers.map { (name: $0.0, module: $0.1) }
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
+    /// A chain of unnamed layers, named `0`, `1`, … as in PyTorch.
+    public convenience init(_ layers: [Module]) {
+        self.init(layers.enumerated().map { ("\($0.offset)", $0.element) })
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
         var x = input
         for (name, layer) in layers {
-            let y = layer(x)
+            let y = try callChild(name, layer, x)
             if !hooks.isEmpty { for key in hooks.keys.sorted() { hooks[key]!(name, x, y) } }
             x = y
         }
         return x
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        layers.flatMap { layer in layer.module.namedParameters.map { ("\(layer.name).\($0.name)", $0.parameter) } }
-    }
+    public var children: [(name: String, module: Module)] { layers }
+    public var ownParameters: [(name: String, parameter: Parameter)] { [] }
 
     /// Registers a hook called after every layer with (layer name, input, output).
     @discardableResult
@@ -44,5 +51,6 @@ public final class Sequential: Module {
 public final class HookHandle {
     private var onRemove: (() -> Void)?
     init(_ onRemove: @escaping () -> Void) { self.onRemove = onRemove }
+    /// Unregisters the hook (idempotent).
     public func remove() { onRemove?(); onRemove = nil }
 }

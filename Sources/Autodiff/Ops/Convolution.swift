@@ -1,18 +1,33 @@
 import Kernels
 
+extension Primitive {
+    /// 2-D convolution; its structure rule is ``ParameterStructure/convolution(input:geometry:)``.
+    public static let conv2d = Primitive("conv2d")
+}
+
 /// 2-D convolution (cross-correlation) of an NCHW batch with weights [out, in, kh, kw] and an
 /// optional bias [out], by im2col + one GEMM per image (`BatchedConvolution`).
 ///
 /// `padding` zero-pads every side; `padding: kh / 2` with stride 1 is "SAME" for odd kernels.
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int) -> Tensor {
-    precondition(x.rank == 4 && weight.rank == 4, "conv2d: input \(x.shape), weight \(weight.shape) must be rank 4")
-    precondition(x.shape[1] == weight.shape[1],
-                 "conv2d: input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int) throws -> Tensor {
+    guard x.rank == 4, weight.rank == 4 else {
+        throw ShapeError("conv2d", "input [N, C, H, W] and weight [out, in, kh, kw] must have rank 4", shapes: [x.shape, weight.shape])
+    }
+    guard x.shape[1] == weight.shape[1] else {
+        throw ShapeError("conv2d", "input has \(x.shape[1]) channels, the weight expects \(weight.shape[1])", shapes: [x.shape, weight.shape])
+    }
+    guard stride >= 1, padding >= 0 else {
+        throw ShapeError("conv2d", "stride \(stride) must be at least 1 and padding \(padding) not negative", shapes: [x.shape, weight.shape])
+    }
     let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                          outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                          stride: stride, padding: padding)
-    precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel larger than padded input")
-    if let bias { precondition(bias.shape == [g.outChannels], "conv2d: bias \(bias.shape) for \(g.outChannels) channels") }
+    guard g.outHeight > 0, g.outWidth > 0 else {
+        throw ShapeError("conv2d", "kernel larger than the padded input", shapes: [x.shape, weight.shape])
+    }
+    if let bias, bias.shape != [g.outChannels] {
+        throw ShapeError("conv2d", "bias does not match the weight's \(g.outChannels) output channels", shapes: [bias.shape, weight.shape])
+    }
     let y = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
     x.withUnsafePointer { px in
         weight.withUnsafePointer { pw in
@@ -26,7 +41,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
 
     // The backward pass rebuilds each image's patches from the input instead of keeping them.
     let xd = x.detached, wd = weight.detached
-    return Tensor.record(y, inputs: [x, weight, bias], pullback: { dy, needs in
+    return Tensor.record(y, primitive: .conv2d, inputs: [x, weight, bias], pullback: { dy, needs in
         let dx = needs[0] ? Tensor.uninitialized(xd.shape) : nil
         let dw = needs[1] ? Tensor.uninitialized(wd.shape) : nil
         let db = needs.count > 2 && needs[2] ? Tensor.uninitialized([g.outChannels]) : nil
@@ -41,12 +56,12 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
         return [dx, dw, db]
     }, tangent: { t in
         // Bilinear in (x, W): d conv = conv(dx, W) + conv(x, dW) + db.
-        let fromInput = t[0].map { conv2d($0, weight: weight.primal, bias: nil, stride: stride, padding: padding) }
+        let fromInput = try t[0].map { try conv2d($0, weight: weight.primal, bias: nil, stride: stride, padding: padding) }
         var fromParameters: Tensor?
         if t[1] != nil || t[2] != nil {
-            fromParameters = conv2d(x.primal, weight: t[1] ?? Tensor.zeros(weight.shape), bias: t[2],
-                                    stride: stride, padding: padding)
+            fromParameters = try conv2d(x.primal, weight: t[1] ?? Tensor.zeros(weight.shape), bias: t[2],
+                                        stride: stride, padding: padding)
         }
-        return sumTangents([fromInput, fromParameters])
-    })
+        return try sumTangents([fromInput, fromParameters])
+    }, structure: .convolution(input: xd, geometry: g))
 }

@@ -8,6 +8,7 @@ func mapElements(_ count: Int, _ out: UnsafeMutablePointer<Float>, _ body: (Int)
 }
 
 /// Elementwise binary op on equal shapes, through one of the vectorised kernels.
+/// Callers check shapes first (see `requireSameShape`).
 func zipKernel(_ a: Tensor, _ b: Tensor,
                _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
     precondition(a.shape == b.shape, "shape mismatch: \(a.shape) vs \(b.shape)")
@@ -22,6 +23,11 @@ func zipKernel(_ a: Tensor, _ b: Tensor,
         }
     }
     return out
+}
+
+/// Throws a ``ShapeError`` naming `operation` unless `a` and `b` have the same shape.
+func requireSameShape(_ operation: String, _ a: Tensor, _ b: Tensor) throws {
+    guard a.shape == b.shape else { throw ShapeError(operation, "shapes differ", shapes: [a.shape, b.shape]) }
 }
 
 /// Elementwise binary op on equal shapes (for rarely used ops; hot ones use `zipKernel`).
@@ -42,37 +48,54 @@ func mapTensor(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
 }
 
 /// Sums optional tangents, treating nil as zero.
-func sumTangents(_ terms: [Tensor?]) -> Tensor? {
-    terms.compactMap { $0 }.reduce(nil as Tensor?) { acc, t in acc.map { $0 + t } ?? t }
+func sumTangents(_ terms: [Tensor?]) throws -> Tensor? {
+    try terms.compactMap { $0 }.reduce(nil as Tensor?) { acc, t in try acc.map { try $0 + t } ?? t }
+}
+
+extension Primitive {
+    public static let add = Primitive("add")
+    public static let subtract = Primitive("subtract")
+    public static let multiply = Primitive("multiply")
+    public static let scale = Primitive("scale")
+    public static let shift = Primitive("shift")
+    public static let relu = Primitive("relu")
+    public static let gate = Primitive("gate")
+    public static let sign = Primitive("sign")
+    public static let clamp = Primitive("clamp")
+    public static let reshape = Primitive("reshape")
+    public static let sum = Primitive("sum")
 }
 
 extension Tensor {
     /// Elementwise sum (equal shapes).
-    public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(zipKernel(a, b) { Elementwise.add($0, $1, $2, count: $3) }, inputs: [a, b],
+    public static func + (a: Tensor, b: Tensor) throws -> Tensor {
+        try requireSameShape("add", a, b)
+        return record(zipKernel(a, b) { Elementwise.add($0, $1, $2, count: $3) }, primitive: .add, inputs: [a, b],
                pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g : nil] },
-               tangent: { t in sumTangents(t) })
+               tangent: { t in try sumTangents(t) })
     }
 
     /// Elementwise difference (equal shapes).
-    public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(zipKernel(a, b) { Elementwise.subtract($0, $1, $2, count: $3) }, inputs: [a, b],
+    public static func - (a: Tensor, b: Tensor) throws -> Tensor {
+        try requireSameShape("subtract", a, b)
+        return record(zipKernel(a, b) { Elementwise.subtract($0, $1, $2, count: $3) }, primitive: .subtract, inputs: [a, b],
                pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g.scaled(by: -1) : nil] },
-               tangent: { t in sumTangents([t[0], t[1]?.scaled(by: -1)]) })
+               tangent: { t in try sumTangents([t[0], t[1]?.scaled(by: -1)]) })
     }
 
     /// Elementwise (Hadamard) product (equal shapes).
-    public static func * (a: Tensor, b: Tensor) -> Tensor {
+    public static func * (a: Tensor, b: Tensor) throws -> Tensor {
+        try requireSameShape("multiply", a, b)
         let multiply: (Tensor, Tensor) -> Tensor = { x, y in zipKernel(x, y) { Elementwise.multiply($0, $1, $2, count: $3) } }
-        return record(multiply(a, b), inputs: [a, b],
+        return record(multiply(a, b), primitive: .multiply, inputs: [a, b],
                pullback: { g, needs in [needs[0] ? multiply(g, b) : nil,
                                         needs[1] ? multiply(g, a) : nil] },
-               tangent: { t in sumTangents([t[0].map { $0 * b.primal }, t[1].map { a.primal * $0 }]) })
+               tangent: { t in try sumTangents([t[0].map { try $0 * b.primal }, t[1].map { try a.primal * $0 }]) })
     }
 
     /// Multiplication by a constant.
     public func scaled(by factor: Float) -> Tensor {
-        Tensor.record(affineMap(self, scale: factor, shift: 0), inputs: [self],
+        Tensor.record(affineMap(self, scale: factor, shift: 0), primitive: .scale, inputs: [self],
                       pullback: { g, _ in [affineMap(g, scale: factor, shift: 0)] },
                       tangent: { t in t[0]!.scaled(by: factor) })
     }
@@ -82,7 +105,7 @@ extension Tensor {
 
     /// Adds a constant to every element.
     public func adding(_ constant: Float) -> Tensor {
-        Tensor.record(affineMap(self, scale: 1, shift: constant), inputs: [self],
+        Tensor.record(affineMap(self, scale: 1, shift: constant), primitive: .shift, inputs: [self],
                       pullback: { g, _ in [g] }, tangent: { t in t[0] })
     }
 
@@ -96,7 +119,7 @@ extension Tensor {
                 Elementwise.relu(px + r.lowerBound, py + r.lowerBound, count: r.count)
             }
         }
-        return Tensor.record(y, inputs: [x],
+        return Tensor.record(y, primitive: .relu, inputs: [x],
                              pullback: { g, _ in [gateValues(g, by: x)] },
                              tangent: { t in t[0]!.gated(by: x.primal) })
     }
@@ -105,41 +128,45 @@ extension Tensor {
     /// Linear in `self`; `mask` is treated as a constant (its derivative is zero almost everywhere).
     public func gated(by mask: Tensor) -> Tensor {
         let m = mask.detached
-        return Tensor.record(gateValues(self, by: m), inputs: [self],
+        return Tensor.record(gateValues(self, by: m), primitive: .gate, inputs: [self],
                              pullback: { g, _ in [gateValues(g, by: m)] },
                              tangent: { t in t[0]!.gated(by: m) })
     }
 
-    /// Elementwise sign (−1, 0, 1). Its derivative is zero everywhere it exists.
+    /// Elementwise sign (−1, 0, 1). Its derivative is zero everywhere it exists (a zero tangent).
     public func sign() -> Tensor {
-        Tensor.record(mapTensor(self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, inputs: [self],
+        Tensor.record(mapTensor(self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, primitive: .sign, inputs: [self],
                       pullback: { g, _ in [Tensor.zeros(g.shape)] },
-                      tangent: { t in Tensor.zeros(t[0]!.shape) })
+                      tangent: { _ in nil })
     }
 
     /// Clamps every element to [lower, upper]; gradient passes where lower ≤ x ≤ upper.
     public func clamped(to lower: Float, _ upper: Float) -> Tensor {
         let x = self.detached
         let pass: (Tensor) -> Tensor = { g in zipElements(g, x) { gv, xv in (xv >= lower && xv <= upper) ? gv : 0 } }
-        return Tensor.record(mapTensor(x) { min(max($0, lower), upper) }, inputs: [self],
+        return Tensor.record(mapTensor(x) { min(max($0, lower), upper) }, primitive: .clamp, inputs: [self],
                              pullback: { g, _ in [pass(g)] },
                              tangent: { t in
                                  // Linear in the tangent: the same mask, recorded so reverse mode can pass through it.
                                  let inside = mapTensor(x) { ($0 >= lower && $0 <= upper) ? 1 : 0 }
-                                 return t[0]! * inside })
+                                 return try t[0]! * inside })
     }
 
     /// The same elements viewed with another shape (no copy).
-    public func reshaped(_ newShape: [Int]) -> Tensor {
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == count else {
+            throw ShapeError("reshape", "element counts differ", shapes: [shape, newShape])
+        }
         let old = shape
-        return Tensor.record(reshapedStorage(to: newShape), inputs: [self],
+        return Tensor.record(reshapedStorage(to: newShape), primitive: .reshape, inputs: [self],
                              pullback: { g, _ in [g.reshapedStorage(to: old)] },
-                             tangent: { t in t[0]!.reshaped(newShape) })
+                             tangent: { t in try t[0]!.reshaped(newShape) })
     }
 
     /// Flattens every dimension after the first: [N, …] → [N, product].
-    public func flattenedBatch() -> Tensor {
-        reshaped([shape[0], shape.dropFirst().reduce(1, *)])
+    public func flattenedBatch() throws -> Tensor {
+        guard rank >= 1 else { throw ShapeError("flatten", "needs a batch dimension", shapes: [shape]) }
+        return try reshaped([shape[0], shape.dropFirst().reduce(1, *)])
     }
 
     /// The sum of all elements, as a rank-0 tensor (accumulated in Double).
@@ -147,7 +174,7 @@ extension Tensor {
         let shape = self.shape
         var total = 0.0
         withUnsafePointer { p in for i in 0..<count { total += Double(p[i]) } }
-        return Tensor.record(Tensor(Float(total)), inputs: [self],
+        return Tensor.record(Tensor(Float(total)), primitive: .sum, inputs: [self],
                              pullback: { g, _ in [Tensor(repeating: g.scalar, shape: shape)] },
                              tangent: { t in t[0]!.sum() })
     }

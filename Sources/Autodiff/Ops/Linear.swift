@@ -1,11 +1,19 @@
 import Kernels
 
+extension Primitive {
+    /// `y = x Wᵀ + b`; its structure rule is ``ParameterStructure/dense(input:)``.
+    public static let linear = Primitive("linear")
+}
+
 /// An affine map of a batch of row vectors: `y = x · Wᵀ + b`, with x [N, in], W [out, in], b [out].
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
-                 "linear: input \(x.shape) does not match weight \(weight.shape)")
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+    guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1] else {
+        throw ShapeError("linear", "input features do not match the weight [out, in]", shapes: [x.shape, weight.shape])
+    }
     let n = x.shape[0], inF = x.shape[1], outF = weight.shape[0]
-    if let bias { precondition(bias.shape == [outF], "linear: bias \(bias.shape) for \(outF) outputs") }
+    if let bias, bias.shape != [outF] {
+        throw ShapeError("linear", "bias does not match the weight's \(outF) outputs", shapes: [bias.shape, weight.shape])
+    }
     let y = Tensor.uninitialized([n, outF])
     x.withUnsafePointer { px in weight.withUnsafePointer { pw in
         sgemm(transposeB: true, m: n, n: outF, k: inF, a: px, lda: inF, b: pw, ldb: inF,
@@ -18,7 +26,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         }
     }
     let xd = x.detached, wd = weight.detached
-    return Tensor.record(y, inputs: [x, weight, bias], pullback: { g, needs in
+    return Tensor.record(y, primitive: .linear, inputs: [x, weight, bias], pullback: { g, needs in
         var dx: Tensor?, dw: Tensor?, db: Tensor?
         g.withUnsafePointer { pg in
             if needs[0] {
@@ -45,11 +53,11 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         return [dx, dw, db]
     }, tangent: { t in
         // d(x Wᵀ + b) = dx Wᵀ + x dWᵀ + db; each term is itself differentiable.
-        let fromInput = t[0].map { linear($0, weight: weight.primal, bias: nil) }
+        let fromInput = try t[0].map { try linear($0, weight: weight.primal, bias: nil) }
         var fromParameters: Tensor?
         if t[1] != nil || t[2] != nil {
-            fromParameters = linear(x.primal, weight: t[1] ?? Tensor.zeros(weight.shape), bias: t[2])
+            fromParameters = try linear(x.primal, weight: t[1] ?? Tensor.zeros(weight.shape), bias: t[2])
         }
-        return sumTangents([fromInput, fromParameters])
-    })
+        return try sumTangents([fromInput, fromParameters])
+    }, structure: .dense(input: xd))
 }

@@ -1,10 +1,19 @@
 import Kernels
 
+extension Primitive {
+    public static let softmaxCrossEntropy = Primitive("softmaxCrossEntropy")
+    public static let meanSquaredError = Primitive("meanSquaredError")
+}
+
 /// Mean softmax cross-entropy of logits [N, C] against integer labels in 0..<C.
-public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
-                 "cross-entropy: logits \(logits.shape) for \(labels.count) labels")
+public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) throws -> Tensor {
+    guard logits.rank == 2, logits.shape[0] == labels.count else {
+        throw ShapeError("softmaxCrossEntropy", "needs logits [N, C] for N labels", shapes: [logits.shape, [labels.count]])
+    }
     let n = logits.shape[0], c = logits.shape[1]
+    if let bad = labels.first(where: { $0 < 0 || Int($0) >= c }) {
+        throw ShapeError("softmaxCrossEntropy", "label \(bad) is outside 0..<\(c)", shapes: [logits.shape, [labels.count]])
+    }
     let probabilities = Tensor.uninitialized(logits.shape)
     let loss = logits.withUnsafePointer { pz in
         labels.withUnsafeBufferPointer { pl in
@@ -21,27 +30,26 @@ public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) -> Tensor {
             for j in 0..<c { p[i * c + j] *= inv }
         }
     }
-    return Tensor.record(Tensor(Float(loss)), inputs: [logits],
+    return Tensor.record(Tensor(Float(loss)), primitive: .softmaxCrossEntropy, inputs: [logits],
                          pullback: { g, _ in [residual.scaled(by: g.scalar).detached] },
-                         tangent: { t in (t[0]! * residual).sum() })
+                         tangent: { t in try (t[0]! * residual).sum() })
 }
 
 /// Mean squared error: the mean over all elements of (prediction − target)², e.g. against one-hot
 /// targets. (PyTorch's `MSELoss` convention.)
-public func meanSquaredError(predictions: Tensor, targets: Tensor) -> Tensor {
-    precondition(predictions.shape == targets.shape,
-                 "mse: predictions \(predictions.shape) vs targets \(targets.shape)")
+public func meanSquaredError(predictions: Tensor, targets: Tensor) throws -> Tensor {
+    try requireSameShape("meanSquaredError", predictions, targets)
     let count = Float(max(predictions.count, 1))
     let residual = zipElements(predictions.detached, targets.detached, -)
     var total = 0.0
     residual.withUnsafePointer { p in for i in 0..<residual.count { total += Double(p[i]) * Double(p[i]) } }
     let slope = residual.scaled(by: 2 / count).detached  // ∂loss/∂prediction
-    return Tensor.record(Tensor(Float(total / Double(count))), inputs: [predictions, targets],
+    return Tensor.record(Tensor(Float(total / Double(count))), primitive: .meanSquaredError, inputs: [predictions, targets],
                          pullback: { g, needs in
                              let s = slope.scaled(by: g.scalar).detached
                              return [needs[0] ? s : nil, needs[1] ? s.scaled(by: -1).detached : nil] },
-                         tangent: { t in sumTangents([t[0].map { ($0 * slope).sum() },
-                                                      t[1].map { ($0 * slope).sum().scaled(by: -1) }]) })
+                         tangent: { t in try sumTangents([t[0].map { try ($0 * slope).sum() },
+                                                          t[1].map { try ($0 * slope).sum().scaled(by: -1) }]) })
 }
 
 /// Fraction of rows whose largest logit is at the label.
