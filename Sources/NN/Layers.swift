@@ -84,3 +84,9 @@ public final class Scale: Module {
     public init(_ factor: Float) { self.factor = factor }
     public func callAsFunction(_ input: Tensor) throws -> Tensor { input.scaled(by: factor) }
 }
+
+/// Global average pooling, [N, C, H, W] → [N, C] (the head of a ResNet).
+public final class GlobalAveragePooling: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try globalAveragePool(input) }
+}

@@ -61,8 +61,9 @@ extension Module {
         return result
     }
 
-    /// Every parameter of the tree with its dotted name (`conv1.weight`), in tree order. A parameter
-    /// shared by several modules appears once, under its first name.
+    /// Every parameter of the tree with its dotted name (`conv1.weight`), in tree order: a module's own
+    /// parameters before its children's, as in PyTorch. A parameter shared by several modules appears
+    /// once, under its first name.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         var result: [(name: String, parameter: Parameter)] = []
         var seen = Set<ObjectIdentifier>()

@@ -1,0 +1,150 @@
+import Autodiff
+import Kernels
+import NN
+
+/// One forward pass of a model on a batch, with the recorded graph read to decide how each
+/// trainable parameter enters the kernel:
+/// - **structured**: a parameter used exactly once, as the weight or bias of a primitive with a
+///   ``ParameterStructure`` (dense, convolution) whose output has the batch as its first axis. Its
+///   Jacobian factorises per sample (δ ⊗ a, δ · patchesᵀ), so only the output cotangents δ are kept.
+/// - **generic**: every other parameter (shared weights, a user's primitive, a parameter transformed
+///   before use). Its per-sample gradient rows are built from the cotangents at the *frontier* nodes
+///   — the first batch-dependent nodes it feeds — masked to one sample at a time and pulled back
+///   through the frontier node and the batch-independent subgraph to the parameter.
+///
+/// Both assume what the per-sample NTK itself assumes: samples do not interact (no batch statistics),
+/// and every batch-dependent value keeps the samples along its first axis, sample-major.
+final class RecordedBatch {
+    let samples: Int
+    let classes: Int
+    let logits: Tensor
+    let structured: [StructuredUnit]
+    let generic: GenericRows?
+
+    init(model: Module, inputs: Tensor) throws {
+        let n = inputs.shape.first ?? 0
+        guard n > 0 else { throw NTKError.emptyBatch }
+        samples = n
+
+        // Parameters become leaves for this pass; the input is a leaf too, so that batch dependence is
+        // visible in the graph. Pruned reverse passes never compute gradients for either.
+        let params = model.trainableParameters
+        let live = params.map { $0.parameter.value }
+        defer { for (p, value) in zip(params, live) { p.parameter.value = value } }
+        let leaves = live.map { $0.detached.requiringGradient() }
+        for (p, leaf) in zip(params, leaves) { p.parameter.value = leaf }
+        let input = inputs.detached.requiringGradient()
+        let output = try model(input)
+        guard output.rank == 2, output.shape[0] == n, output.shape[1] > 0 else {
+            throw NTKError.outputShape(output.shape, samples: n)
+        }
+        classes = output.shape[1]
+        logits = output
+        guard let root = output.graphNode else {
+            structured = []
+            generic = nil
+            return
+        }
+
+        let order = topologicalOrder(from: root)
+        let inputID = ObjectIdentifier(input.graphNode!)
+        var batchDependent = Set<ObjectIdentifier>([inputID])
+        var consumers: [ObjectIdentifier: [(node: GraphNode, slot: Int)]] = [:]
+        for node in order {
+            for (slot, parent) in node.parents.enumerated() {
+                guard let parent else { continue }
+                consumers[ObjectIdentifier(parent), default: []].append((node, slot))
+                if batchDependent.contains(ObjectIdentifier(parent)) { batchDependent.insert(ObjectIdentifier(node)) }
+            }
+        }
+
+        // A parameter is structured when its only use is slot 1 (weight) or 2 (bias) of a structured,
+        // batch-dependent node whose first axis is the batch.
+        var structuredSlots: [ObjectIdentifier: Set<Int>] = [:]
+        var genericLeaves: [(node: GraphNode, index: Int)] = []
+        for (k, leaf) in leaves.enumerated() {
+            guard let node = leaf.graphNode else { continue }
+            let uses = consumers[ObjectIdentifier(node)] ?? []
+            if uses.count == 1, let use = uses.first, use.slot == 1 || use.slot == 2,
+               use.node.structure != nil, batchDependent.contains(ObjectIdentifier(use.node)), use.node.shape.first == n {
+                structuredSlots[ObjectIdentifier(use.node), default: []].insert(use.slot)
+            } else if !uses.isEmpty {
+                genericLeaves.append((node, k))
+            }
+        }
+        var units: [StructuredUnit] = []
+        for node in order {
+            guard let slots = structuredSlots[ObjectIdentifier(node)], let structure = node.structure else { continue }
+            units.append(StructuredUnit(node: node, structure: structure, weight: slots.contains(1), bias: slots.contains(2)))
+        }
+        structured = units
+
+        guard !genericLeaves.isEmpty else { generic = nil; return }
+        let genericIDs = Set(genericLeaves.map { ObjectIdentifier($0.node) })
+        // Batch-independent nodes that descend from a generic parameter, and the batch-dependent
+        // nodes that consume them.
+        var derived = genericIDs
+        var frontier: [(node: GraphNode, slot: Int, source: GraphNode)] = []
+        for node in order where !node.isLeaf {
+            let id = ObjectIdentifier(node)
+            for (slot, parent) in node.parents.enumerated() {
+                guard let parent, derived.contains(ObjectIdentifier(parent)) else { continue }
+                if batchDependent.contains(id) {
+                    guard let first = node.shape.first, first > 0, first % n == 0 else {
+                        throw NTKError.cannotAttributeSamples(primitive: node.primitive.name, shape: node.shape, samples: n)
+                    }
+                    frontier.append((node, slot, parent))
+                } else {
+                    derived.insert(id)
+                }
+            }
+        }
+        generic = GenericRows(parameters: genericLeaves.map { ($0.node, live[$0.index].count) }, frontier: frontier,
+                              samples: n, classes: classes)
+    }
+
+    /// Bytes the reverse passes will keep (stored cotangents, early gradient rows, generic rows).
+    var storedBytes: Int {
+        structured.reduce(generic?.bytes ?? 0) { $0 + $1.storedBytes(classes: classes) }
+    }
+
+    /// The largest one-output-channel gradient tile of a convolution on the stored-cotangent path, in bytes.
+    var minimumTileBytes: Int {
+        structured.map { $0.tileBytesPerChannel(classes: classes) }.max() ?? 0
+    }
+
+    /// The C reverse passes (one per logit, seeded on every sample), filling every unit's store.
+    func runReversePasses() throws {
+        for unit in structured { unit.prepare(classes: classes) }
+        generic?.prepare()
+        let targets = structured.map(\.node) + (generic?.frontier.map(\.node) ?? [])
+        guard let root = logits.graphNode else { return }
+        for c in 0..<classes {
+            var seed = [Float](repeating: 0, count: samples * classes)
+            for i in 0..<samples { seed[i * classes + c] = 1 }
+            let found = try cotangents(from: root, seed: Tensor(shape: [samples, classes], scalars: seed), at: targets)
+            for (k, unit) in structured.enumerated() {
+                unit.add(found[k] ?? Tensor.zeros(unit.node.shape), class: c)
+            }
+            if let generic {
+                try generic.add(Array(found[structured.count...]), class: c)
+            }
+        }
+    }
+}
+
+/// Nodes reachable from `root`, parents before children (iterative post-order).
+func topologicalOrder(from root: GraphNode) -> [GraphNode] {
+    var order: [GraphNode] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(GraphNode, Bool)] = [(root, false)]
+    while let (node, expanded) = stack.popLast() {
+        if expanded { order.append(node); continue }
+        if !visited.insert(ObjectIdentifier(node)).inserted { continue }
+        stack.append((node, true))
+        for parent in node.parents.reversed() {
+            if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) }
+        }
+    }
+    return order
+}
