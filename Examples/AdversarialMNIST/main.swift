@@ -10,19 +10,19 @@ let pgd = PGDConfiguration.paper(cifar: false)
 
 var rng = Xoshiro256(seed: 0)
 let model = PaperModels.mnistCNN(rng: &rng)
-let sgd = SGD(learningRate: 0.01)
+let sgd = try SGD(learningRate: 0.01)
 var order = BatchOrder(count: splits.train.count, batchSize: 300, generator: Xoshiro256(seed: 1), shuffle: true)
 var attackRNG = Xoshiro256(seed: 2)
 
 for epoch in 1...epochs {
     while let indices = order.nextBatch() {
         let (x, y) = BatchAssembly.batch(splits.train, indices: indices)
-        let adversarial = Attacks.pgd(model, inputs: x, labels: y, configuration: pgd, rng: &attackRNG)
-        let (_, grads) = model.lossAndGradients { softmaxCrossEntropy(logits: model(adversarial), labels: y) }
-        sgd.update(model, gradients: grads)
+        let adversarial = try Attacks.pgd(model, inputs: x, labels: y, configuration: pgd, rng: &attackRNG)
+        let (_, grads) = try model.lossAndGradients { try softmaxCrossEntropy(logits: try model(adversarial), labels: y) }
+        try sgd.update(model, gradients: grads)
     }
     order.startNextEpoch()
     var evalRNG = Xoshiro256(seed: 3)
-    let report = RobustEvaluation.evaluate(model, on: splits.test, limit: 1000, attack: .pgd(pgd), rng: &evalRNG)
+    let report = try RobustEvaluation.evaluate(model, on: splits.test, limit: 1000, attack: .pgd(pgd), rng: &evalRNG)
     print("epoch \(epoch): clean \(report.cleanAccuracy), PGD-20 robust \(report.robustAccuracy)")
 }

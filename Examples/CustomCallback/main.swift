@@ -49,7 +49,7 @@ config.robustEvalSubset = 0
 
 let runFolder = (NSTemporaryDirectory() as NSString).appendingPathComponent("tangent-custom-callback-\(getpid())")
 try RunDirectory.create(runFolder)
-let loop = TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: runFolder))
+let loop = try TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: runFolder))
 let watcher = GradientNormEarlyStop(threshold: threshold)
 loop.callbacks = [EvaluationCallback(), watcher]
 

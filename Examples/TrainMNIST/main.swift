@@ -8,16 +8,16 @@ let epochs = arguments.dropFirst().first.flatMap { Int($0) } ?? 2
 
 var rng = Xoshiro256(seed: 0)
 let model = PaperModels.mnistCNN(rng: &rng)
-let sgd = SGD(learningRate: 0.01)
+let sgd = try SGD(learningRate: 0.01)
 var order = BatchOrder(count: splits.train.count, batchSize: 300, generator: Xoshiro256(seed: 1), shuffle: true)
 
 for epoch in 1...epochs {
     while let indices = order.nextBatch() {
         let (x, y) = BatchAssembly.batch(splits.train, indices: indices)
-        let (_, grads) = model.lossAndGradients { softmaxCrossEntropy(logits: model(x), labels: y) }
-        sgd.update(model, gradients: grads)
+        let (_, grads) = try model.lossAndGradients { try softmaxCrossEntropy(logits: try model(x), labels: y) }
+        try sgd.update(model, gradients: grads)
     }
     order.startNextEpoch()
-    let test = Evaluation.evaluate(model, on: splits.test)
+    let test = try Evaluation.evaluate(model, on: splits.test)
     print("epoch \(epoch): test accuracy \(test.accuracy), test loss \(test.loss)")
 }

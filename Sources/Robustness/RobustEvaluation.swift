@@ -33,7 +33,7 @@ public struct RobustnessReport: Sendable, Equatable {
 public enum RobustEvaluation {
     /// Attacks the first `limit` examples of `data` (in batches) and reports clean and robust accuracy.
     public static func evaluate(_ model: Module, images: Tensor, labels: [Int32], attack: AttackKind,
-                                batchSize: Int = 500, rng: inout Xoshiro256) -> RobustnessReport {
+                                batchSize: Int = 500, rng: inout Xoshiro256) throws -> RobustnessReport {
         let n = labels.count
         let imageSize = images.count / max(n, 1)
         var report = RobustnessReport(examples: n, cleanAccuracy: 0, robustAccuracy: 0, cleanLoss: 0,
@@ -45,9 +45,9 @@ public enum RobustEvaluation {
             let x = Tensor(shape: [b] + Array(images.shape.dropFirst()),
                            scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))
             let y = Array(labels[start..<end])
-            let logits = model(x)
+            let logits = try model(x)
             report.cleanAccuracy += accuracy(logits: logits, labels: y) * Double(b)
-            let (loss, g) = Attacks.inputGradient(of: model, at: x, labels: y)
+            let (loss, g) = try Attacks.inputGradient(of: model, at: x, labels: y)
             report.cleanLoss += Double(loss) * Double(b)
             let gv = g.scalars
             for i in 0..<b {
@@ -57,10 +57,10 @@ public enum RobustEvaluation {
                 report.meanGradientNorm += l1 * Double(b)
                 if l1 == 0 { report.zeroGradientFraction += 1 }
             }
-            let adv = attack.perturb(model, inputs: x, labels: y, rng: &rng)
-            let advLogits = model(adv)
+            let adv = try attack.perturb(model, inputs: x, labels: y, rng: &rng)
+            let advLogits = try model(adv)
             report.robustAccuracy += accuracy(logits: advLogits, labels: y) * Double(b)
-            report.adversarialLoss += Double(softmaxCrossEntropy(logits: advLogits, labels: y).scalar) * Double(b)
+            report.adversarialLoss += Double(try softmaxCrossEntropy(logits: advLogits, labels: y).scalar) * Double(b)
             start = end
         }
         let dn = Double(n)
@@ -72,10 +72,10 @@ public enum RobustEvaluation {
 
     /// Convenience over a data set: its first `limit` examples.
     public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int, attack: AttackKind,
-                                batchSize: Int = 500, rng: inout Xoshiro256) -> RobustnessReport {
+                                batchSize: Int = 500, rng: inout Xoshiro256) throws -> RobustnessReport {
         let n = min(limit, data.count)
         let x = Tensor(shape: [n, data.channels, data.height, data.width],
                        scalars: Array(data.images[0..<(n * data.imageSize)]))
-        return evaluate(model, images: x, labels: Array(data.labels[0..<n]), attack: attack, batchSize: batchSize, rng: &rng)
+        return try evaluate(model, images: x, labels: Array(data.labels[0..<n]), attack: attack, batchSize: batchSize, rng: &rng)
     }
 }

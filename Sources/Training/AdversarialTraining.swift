@@ -9,8 +9,8 @@ public final class AdversarialTraining: BatchTransform {
     public let attack: AttackKind
     public init(attack: AttackKind) { self.attack = attack }
 
-    public func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) -> Tensor {
-        attack.perturb(model, inputs: inputs, labels: labels, rng: &rng)
+    public func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) throws -> Tensor {
+        try attack.perturb(model, inputs: inputs, labels: labels, rng: &rng)
     }
 }
 
@@ -27,8 +27,8 @@ public final class RobustEvaluationCallback: TrainingCallback {
         // A generator of its own, derived from the epoch, so evaluation never shifts training's randomness.
         var rng = Xoshiro256(seed: c.seed &+ 0xe7a1 &+ UInt64(loop.epoch))
         let attack = AttackKind.pgd(c.evaluationAttack)
-        let train = RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack, rng: &rng)
-        let test = RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack, rng: &rng)
+        let train = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack, rng: &rng)
+        let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack, rng: &rng)
         try loop.record("train_robust_accuracy", train.robustAccuracy)
         try loop.record("test_robust_accuracy", test.robustAccuracy)
         try loop.record("test_adversarial_loss", test.adversarialLoss)

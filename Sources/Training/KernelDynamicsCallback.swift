@@ -8,7 +8,7 @@ import Robustness
 
 /// The model whose kernel is tracked. Every kernel the tracker computes goes through this one
 /// function, so switching to another model (the linearized network, say) is a change in one place.
-func withKernelNetwork<R>(_ loop: TrainingLoop, _ body: (Sequential) throws -> R) rethrows -> R {
+func withKernelNetwork<R>(_ loop: TrainingLoop, _ body: (Module) throws -> R) rethrows -> R {
     // A linearized run's kernel is J(θ₀, x) J(θ₀, x')ᵀ: the network's kernel at the anchor θ₀.
     if let linearized = loop.trainee as? LinearizedModel { return try linearized.withAnchorParameters(body) }
     return try body(loop.network)
@@ -94,7 +94,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
         guard configuration.adversarialProbe else { return x }
         var rng = Xoshiro256(seed: loop.configuration.seed ^ 0x6e74_6b5f_7072_6f62
                              &+ UInt64(loop.epoch) &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(loop.step))
-        return AttackKind.pgd(loop.configuration.evaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, rng: &rng)
+        return try AttackKind.pgd(loop.configuration.evaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, rng: &rng)
     }
 
     /// Computes, logs and saves the kernel at the loop's current step.

@@ -9,8 +9,8 @@ import NN
 public protocol BatchTransform: AnyObject {
     /// Returns the inputs to train on for this batch. `model` is what the loop trains (the
     /// network or its linearization); `rng` is the loop's own generator for transforms, saved in
-    /// checkpoints.
-    func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) -> Tensor
+    /// checkpoints. Errors (e.g. a ``ShapeError`` from the model) abort the run.
+    func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) throws -> Tensor
 }
 
 /// Failures of a run, in plain words.
@@ -35,7 +35,7 @@ public enum TrainingError: Error, CustomStringConvertible {
 public final class TrainingLoop {
     public let configuration: TrainingConfiguration
     /// The network; its parameters are the θ being trained.
-    public let network: Sequential
+    public let network: Module
     /// What SGD trains and attacks target: the network itself, or its linearization.
     public var trainee: Module
     public let optimizer: SGD
@@ -67,15 +67,16 @@ public final class TrainingLoop {
     public internal(set) var epochLossSum = 0.0
     public internal(set) var epochBatches = 0
 
-    /// A new run: the model initialised from the configuration's seed.
-    public init(configuration: TrainingConfiguration, data: TrainingData, log: MetricsLog) {
+    /// A new run: the model initialised from the configuration's seed. Throws when the optimiser
+    /// refuses the configuration's settings.
+    public init(configuration: TrainingConfiguration, data: TrainingData, log: MetricsLog) throws {
         self.configuration = configuration
         var modelRNG = Xoshiro256(seed: configuration.seed)
         network = configuration.model.make(rng: &modelRNG, inputShape: [data.train.channels, data.train.height, data.train.width],
                                            classes: data.train.classNames.count, twoLayerWidth: configuration.twoLayerWidth)
         trainee = network
-        optimizer = SGD(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                        weightDecay: configuration.weightDecay)
+        optimizer = try SGD(learningRate: configuration.learningRate, momentum: configuration.momentum,
+                            weightDecay: configuration.weightDecay)
         self.data = data
         self.log = log
         batchOrder = BatchOrder(count: data.train.count, batchSize: configuration.batchSize,
@@ -136,17 +137,17 @@ public final class TrainingLoop {
         let (x, labels) = BatchAssembly.batch(data.train, indices: indices)
         batch = (x, labels)
         for c in callbacks { try c.batchStart(self) }
-        let inputs = batchTransform?.transform(x, labels: labels, model: trainee, rng: &transformGenerator) ?? x
+        let inputs = try batchTransform?.transform(x, labels: labels, model: trainee, rng: &transformGenerator) ?? x
         trainedInputs = inputs
         let model = trainee
-        let (loss, grads) = model.lossAndGradients { softmaxCrossEntropy(logits: model(inputs), labels: labels) }
+        let (loss, grads) = try model.lossAndGradients { try softmaxCrossEntropy(logits: try model(inputs), labels: labels) }
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: loss) }
         for (name, g) in grads where !g.withUnsafePointer({ Elementwise.allFinite($0, count: g.count) }) {
             throw TrainingError.nonFiniteGradient(epoch: epoch, step: step, parameter: name)
         }
         gradients = grads
         for c in callbacks { try c.afterBackward(self) }
-        optimizer.update(model, gradients: grads)
+        try optimizer.update(model, gradients: grads)
         gradients = [:]
         step += 1
         lastLoss = loss

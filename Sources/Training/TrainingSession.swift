@@ -27,7 +27,7 @@ public enum TrainingSession {
         let data = try TrainingData.load(config)
         try RunDirectory.create(runDirectory)
         try RunDirectory.writeConfiguration(config, to: runDirectory)
-        let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: runDirectory))
+        let loop = try TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: runDirectory))
         loop.callbacks = callbacks(config, runDirectory)
         return loop
     }
@@ -76,7 +76,7 @@ public enum TrainingSession {
         try config.validate()
         let data = try TrainingData.load(config)
         try RunDirectory.writeConfiguration(config, to: run)
-        let loop = TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: run))
+        let loop = try TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: run))
         loop.callbacks = callbacks(config, run)
         try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath)
         return (loop, checkpointPath)

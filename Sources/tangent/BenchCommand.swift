@@ -30,14 +30,14 @@ struct BenchCommand: ParsableCommand {
         let batch = batchSize ?? (task == "eval" ? 1000 : kind.defaultBatchSize)
         let x = Initializers.normal([batch] + kind.inputShape, std: 0.3, rng: &rng).adding(0.5).clamped(to: 0, 1)
         let labels = (0..<batch).map { Int32($0 % 10) }
-        let optimizer = SGD(learningRate: 0.01)
+        let optimizer = try SGD(learningRate: 0.01)
         if let checkpoint {
             let (_, file, stored) = try TrainingSession.locate(checkpoint)
             try TrainingCheckpoint.loadParameters(into: net, from: stored, path: file)
         }
         if task == "conv" || task == "checkpoint" {
             let records: [[String: Any]] = task == "conv"
-                ? BenchLayers.convolutions(net, input: x, reps: reps)
+                ? try BenchLayers.convolutions(net, input: x, reps: reps)
                 : [try BenchLayers.checkpoint(net, reps: reps)]
             for var r in records {
                 r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
@@ -52,18 +52,18 @@ struct BenchCommand: ParsableCommand {
         switch task {
         case "train":
             work = {
-                let (_, g) = trainee.lossAndGradients { softmaxCrossEntropy(logits: trainee(x), labels: labels) }
-                optimizer.update(trainee, gradients: g)
+                let (_, g) = try trainee.lossAndGradients { try softmaxCrossEntropy(logits: try trainee(x), labels: labels) }
+                try optimizer.update(trainee, gradients: g)
             }
         case "eval":
-            work = { _ = trainee(x) }
+            work = { _ = try trainee(x) }
         case "pgd":
             var attackRNG = Xoshiro256(seed: 1)
             let config = PGDConfiguration.paper(cifar: kind == .cifarCNN)
             work = {
-                let adv = Attacks.pgd(trainee, inputs: x, labels: labels, configuration: config, rng: &attackRNG)
-                let (_, g) = trainee.lossAndGradients { softmaxCrossEntropy(logits: trainee(adv), labels: labels) }
-                optimizer.update(trainee, gradients: g)
+                let adv = try Attacks.pgd(trainee, inputs: x, labels: labels, configuration: config, rng: &attackRNG)
+                let (_, g) = try trainee.lossAndGradients { try softmaxCrossEntropy(logits: try trainee(adv), labels: labels) }
+                try optimizer.update(trainee, gradients: g)
             }
         case "ntk":
             guard let ntkKind = KernelKind(rawValue: ntk) else { throw ValidationError("--ntk takes full or traced") }

@@ -15,37 +15,38 @@ enum BenchLayers {
         return times.sorted()[times.count / 2]
     }
 
-    /// Forward and backward time and GFLOP/s of every conv layer of `net` at batch `batch`.
-    static func convolutions(_ net: Sequential, input: Tensor, reps: Int) -> [[String: Any]] {
+    /// Forward and backward time and GFLOP/s of every conv layer of `net` at batch `batch`. Needs a
+    /// `Sequential`: each layer's input comes from running the chain in order.
+    static func convolutions(_ net: Sequential, input: Tensor, reps: Int) throws -> [[String: Any]] {
         var records: [[String: Any]] = []
         var x = input
         for (name, layer) in net.layers {
             if let conv = layer as? Conv2D {
                 let w = conv.weight.value, b = conv.bias?.value
-                let y = conv(x)
+                let y = try conv(x)
                 let flops = 2.0 * Double(w.count) * Double(y.count / w.shape[0])  // one GEMM: 2·O·K·(N·H·W)
                 let input = x
-                let forward = medianMilliseconds(reps: reps) { _ = conv2d(input, weight: w, bias: b, padding: conv.padding) }
+                let forward = try medianMilliseconds(reps: reps) { _ = try conv2d(input, weight: w, bias: b, padding: conv.padding) }
                 let tracked = input.requiringGradient(), wt = w.requiringGradient()
                 // Backward as in training: weight and bias gradients, and the input gradient except for the first layer.
                 let needsInput = name != net.layers.first!.name
-                let backward = medianMilliseconds(reps: reps) {
-                    let out = conv2d(needsInput ? tracked : input, weight: wt, bias: b, padding: conv.padding)
-                    _ = gradients(of: out, wrt: needsInput ? [tracked, wt] : [wt], seed: y)
+                let backward = try medianMilliseconds(reps: reps) {
+                    let out = try conv2d(needsInput ? tracked : input, weight: wt, bias: b, padding: conv.padding)
+                    _ = try gradients(of: out, wrt: needsInput ? [tracked, wt] : [wt], seed: y)
                 } - forward
                 let backwardFlops = flops * (needsInput ? 2 : 1)
                 records.append(["layer": name, "shape": "\(input.shape)->\(y.shape)", "forward_ms": forward,
                                 "forward_gflops": flops / forward / 1e6, "backward_ms": backward,
                                 "backward_gflops": backwardFlops / backward / 1e6])
             }
-            x = layer(x)
+            x = try layer(x)
         }
         return records
     }
 
     /// Save and load time and size of a checkpoint of `net`'s parameters, plain and with a byte-plane
     /// shuffle before zstd (an experiment: does grouping the 4 bytes of every float help zstd?).
-    static func checkpoint(_ net: Sequential, reps: Int) throws -> [String: Any] {
+    static func checkpoint(_ net: Module, reps: Int) throws -> [String: Any] {
         var c = Checkpoint(metadata: ["model": "bench"])
         for (name, p) in net.namedParameters { try c.append(StoredTensor(name: name, values: p.value.scalars, shape: p.value.shape)) }
         let path = NSTemporaryDirectory() + "tangent-bench-\(UUID().uuidString).safetensors.zst"

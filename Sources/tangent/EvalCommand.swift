@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
         for e in epsilons {
             let attack = PGDConfiguration(epsilon: e, stepSize: stepSize ?? defaults.stepSize, steps: steps, randomStart: randomStart)
             var attackRNG = Xoshiro256(seed: seed)
-            let r = RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack), rng: &attackRNG)
+            let r = try RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack), rng: &attackRNG)
             print(String(format: "%-8.4f  %14.4f  %15.4f  %16.4f", e, r.cleanAccuracy, r.robustAccuracy, r.adversarialLoss))
             if let w = r.gradientMaskingWarning { print("warning: \(w)") }
         }

@@ -83,7 +83,7 @@ struct NTKCommand: ParsableCommand {
 
 /// Where `tangent ntk` gets its model: a run folder, a checkpoint file or a fresh initialisation.
 struct ModelSource {
-    let network: Sequential
+    let network: Module
     let kind: ModelKind
     /// What was loaded, for humans.
     let description: String
@@ -149,7 +149,7 @@ struct ModelSource {
     }
 
     /// Writes every parameter under its dotted name, with metadata `model`: a plain parameter file.
-    static func writeParameters(_ network: Sequential, kind: ModelKind, to path: String) throws {
+    static func writeParameters(_ network: Module, kind: ModelKind, to path: String) throws {
         var file = Checkpoint(metadata: ["model": kind.rawValue])
         for (name, p) in network.namedParameters {
             try file.append(StoredTensor(name: name, values: p.value.scalars, shape: p.value.shape))

@@ -37,7 +37,7 @@ final class KernelDynamicsTests: XCTestCase {
                        extra: [TrainingCallback] = []) throws -> (TrainingLoop, KernelDynamicsCallback) {
         try RunDirectory.create(folder)
         try RunDirectory.writeConfiguration(config, to: folder)
-        let loop = TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: folder))
+        let loop = try TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: folder))
         let tracker = KernelDynamicsCallback(configuration: config.kernelTracking!, runDirectory: folder)
         loop.callbacks = [EvaluationCallback(), RobustEvaluationCallback(warn: { _ in }), tracker] + extra
         try loop.fit()

@@ -142,7 +142,7 @@ final class ResumeTests: XCTestCase {
         checkpoint.metadata["config"] = String(decoding: try config.jsonData(), as: UTF8.self)
         let otherDir = temporaryDirectory()
         try RunDirectory.create(otherDir)
-        let other = TrainingLoop(configuration: config, data: loop.data, log: try MetricsLog(directory: otherDir))
+        let other = try TrainingLoop(configuration: config, data: loop.data, log: try MetricsLog(directory: otherDir))
         XCTAssertThrowsError(try TrainingCheckpoint.restore(other, from: checkpoint, path: path)) { error in
             XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("hidden.weight"), "\(error)")
         }

@@ -24,5 +24,11 @@ public func binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor) throws
     let slopeTensor = Tensor(shape: logits.shape, scalars: slope)
     return Tensor.record(Tensor(Float(total / count)), primitive: .binaryCrossEntropyWithLogits, inputs: [logits],
                          pullback: { g, _ in [slopeTensor.scaled(by: g.scalar).detached] },
-                         tangent: { t in try (t[0]! * slopeTensor).sum() })
+                         tangent: { t in
+                             guard let t = t[0] else { return nil }
+                             // d loss = ⟨t, (σ(z) − targets) / count⟩, the slope recomputed from
+                             // differentiable ops when reverse mode must differentiate it in z.
+                             let slope = logits.requiresGradient
+                                 ? try (logits.primal.sigmoid() - targets.detached) / Float(count) : slopeTensor
+                             return try (t * slope).sum() })
 }

@@ -40,10 +40,23 @@ func zipElements(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Ten
     return out
 }
 
-/// Elementwise unary op.
+/// Elementwise unary op (for rarely used ops; hot ones use `unaryKernel`).
 func mapTensor(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
     let out = Tensor.uninitialized(a.shape)
     a.withUnsafePointer { pa in mapElements(a.count, out.storage.pointer) { op(pa[$0]) } }
+    return out
+}
+
+/// Runs a vectorised unary kernel over `x` into a new tensor, split over the cores when large.
+func unaryKernel(_ x: Tensor, minimumPerChunk: Int = 1 << 16,
+                 _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+    let out = Tensor.uninitialized(x.shape)
+    x.withUnsafePointer { px in
+        let po = out.storage.pointer
+        parallelChunks(x.count, minimumPerChunk: minimumPerChunk) { r in
+            kernel(px + r.lowerBound, po + r.lowerBound, r.count)
+        }
+    }
     return out
 }
 
@@ -53,55 +66,27 @@ func sumTangents(_ terms: [Tensor?]) throws -> Tensor? {
 }
 
 extension Primitive {
-    public static let add = Primitive("add")
-    public static let subtract = Primitive("subtract")
-    public static let multiply = Primitive("multiply")
+    /// Multiplication by a constant.
     public static let scale = Primitive("scale")
+    /// Addition of a constant.
     public static let shift = Primitive("shift")
+    /// max(x, 0).
     public static let relu = Primitive("relu")
+    /// A tangent or cotangent masked by a constant (ReLU's derivative).
     public static let gate = Primitive("gate")
+    /// −1, 0 or 1.
     public static let sign = Primitive("sign")
+    /// Clamping to an interval.
     public static let clamp = Primitive("clamp")
-    public static let reshape = Primitive("reshape")
-    public static let sum = Primitive("sum")
 }
 
 extension Tensor {
-    /// Elementwise sum (equal shapes).
-    public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        try requireSameShape("add", a, b)
-        return record(zipKernel(a, b) { Elementwise.add($0, $1, $2, count: $3) }, primitive: .add, inputs: [a, b],
-               pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g : nil] },
-               tangent: { t in try sumTangents(t) })
-    }
-
-    /// Elementwise difference (equal shapes).
-    public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-        try requireSameShape("subtract", a, b)
-        return record(zipKernel(a, b) { Elementwise.subtract($0, $1, $2, count: $3) }, primitive: .subtract, inputs: [a, b],
-               pullback: { g, needs in [needs[0] ? g : nil, needs[1] ? g.scaled(by: -1) : nil] },
-               tangent: { t in try sumTangents([t[0], t[1]?.scaled(by: -1)]) })
-    }
-
-    /// Elementwise (Hadamard) product (equal shapes).
-    public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-        try requireSameShape("multiply", a, b)
-        let multiply: (Tensor, Tensor) -> Tensor = { x, y in zipKernel(x, y) { Elementwise.multiply($0, $1, $2, count: $3) } }
-        return record(multiply(a, b), primitive: .multiply, inputs: [a, b],
-               pullback: { g, needs in [needs[0] ? multiply(g, b) : nil,
-                                        needs[1] ? multiply(g, a) : nil] },
-               tangent: { t in try sumTangents([t[0].map { try $0 * b.primal }, t[1].map { try a.primal * $0 }]) })
-    }
-
     /// Multiplication by a constant.
     public func scaled(by factor: Float) -> Tensor {
         Tensor.record(affineMap(self, scale: factor, shift: 0), primitive: .scale, inputs: [self],
                       pullback: { g, _ in [affineMap(g, scale: factor, shift: 0)] },
-                      tangent: { t in t[0]!.scaled(by: factor) })
+                      tangent: { t in t[0]?.scaled(by: factor) })
     }
-
-    /// Multiplication by a constant.
-    public static func * (a: Tensor, factor: Float) -> Tensor { a.scaled(by: factor) }
 
     /// Adds a constant to every element.
     public func adding(_ constant: Float) -> Tensor {
@@ -111,7 +96,7 @@ extension Tensor {
 
     /// Rectified linear unit, max(x, 0). Its derivative at 0 is taken as 0.
     public func relu() -> Tensor {
-        let x = self
+        let x = self, xd = detached
         let y = Tensor.uninitialized(x.shape)
         x.withUnsafePointer { px in
             let py = y.storage.pointer
@@ -120,8 +105,8 @@ extension Tensor {
             }
         }
         return Tensor.record(y, primitive: .relu, inputs: [x],
-                             pullback: { g, _ in [gateValues(g, by: x)] },
-                             tangent: { t in t[0]!.gated(by: x.primal) })
+                             pullback: { g, _ in [gateValues(g, by: xd)] },
+                             tangent: { t in t[0]?.gated(by: xd) })
     }
 
     /// `self` where `mask > 0`, zero elsewhere: the derivative of ReLU applied to a tangent.
@@ -130,7 +115,7 @@ extension Tensor {
         let m = mask.detached
         return Tensor.record(gateValues(self, by: m), primitive: .gate, inputs: [self],
                              pullback: { g, _ in [gateValues(g, by: m)] },
-                             tangent: { t in t[0]!.gated(by: m) })
+                             tangent: { t in t[0]?.gated(by: m) })
     }
 
     /// Elementwise sign (−1, 0, 1). Its derivative is zero everywhere it exists (a zero tangent).
@@ -149,38 +134,8 @@ extension Tensor {
                              tangent: { t in
                                  // Linear in the tangent: the same mask, recorded so reverse mode can pass through it.
                                  let inside = mapTensor(x) { ($0 >= lower && $0 <= upper) ? 1 : 0 }
-                                 return try t[0]! * inside })
+                                 return try t[0].map { try $0 * inside } })
     }
-
-    /// The same elements viewed with another shape (no copy).
-    public func reshaped(_ newShape: [Int]) throws -> Tensor {
-        guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == count else {
-            throw ShapeError("reshape", "element counts differ", shapes: [shape, newShape])
-        }
-        let old = shape
-        return Tensor.record(reshapedStorage(to: newShape), primitive: .reshape, inputs: [self],
-                             pullback: { g, _ in [g.reshapedStorage(to: old)] },
-                             tangent: { t in try t[0]!.reshaped(newShape) })
-    }
-
-    /// Flattens every dimension after the first: [N, …] → [N, product].
-    public func flattenedBatch() throws -> Tensor {
-        guard rank >= 1 else { throw ShapeError("flatten", "needs a batch dimension", shapes: [shape]) }
-        return try reshaped([shape[0], shape.dropFirst().reduce(1, *)])
-    }
-
-    /// The sum of all elements, as a rank-0 tensor (accumulated in Double).
-    public func sum() -> Tensor {
-        let shape = self.shape
-        var total = 0.0
-        withUnsafePointer { p in for i in 0..<count { total += Double(p[i]) } }
-        return Tensor.record(Tensor(Float(total)), primitive: .sum, inputs: [self],
-                             pullback: { g, _ in [Tensor(repeating: g.scalar, shape: shape)] },
-                             tangent: { t in t[0]!.sum() })
-    }
-
-    /// The mean of all elements, as a rank-0 tensor.
-    public func mean() -> Tensor { sum().scaled(by: 1 / Float(max(count, 1))) }
 }
 
 /// g where x > 0, else 0.

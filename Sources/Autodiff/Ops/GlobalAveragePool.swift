@@ -10,20 +10,13 @@ public func globalAveragePool(_ x: Tensor) throws -> Tensor {
     guard x.rank == 4, x.shape[2] * x.shape[3] > 0 else {
         throw ShapeError("globalAveragePool", "expects a non-empty NCHW input", shapes: [x.shape])
     }
-    let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-    let inverse = 1 / Float(plane)
-    let y = Tensor.uninitialized([n, c])
-    x.withUnsafePointer { px in
-        let py = y.storage.pointer
-        for r in 0..<(n * c) { py[r] = Elementwise.sum(px + r * plane, count: plane) * inverse }
-    }
+    let planes = x.shape[0] * x.shape[1], planeSize = x.shape[2] * x.shape[3]
+    let y = Tensor.uninitialized([x.shape[0], x.shape[1]])
+    x.withUnsafePointer { GlobalPooling.averageForward($0, planes: planes, planeSize: planeSize, into: y.storage.pointer) }
     let inShape = x.shape
     return Tensor.record(y, primitive: .globalAveragePool, inputs: [x], pullback: { g, _ in
         let dx = Tensor.uninitialized(inShape)
-        g.withUnsafePointer { pg in
-            let pd = dx.storage.pointer
-            for r in 0..<(n * c) { (pd + r * plane).initialize(repeating: pg[r] * inverse, count: plane) }
-        }
+        g.withUnsafePointer { GlobalPooling.averageBackward($0, planes: planes, planeSize: planeSize, into: dx.storage.pointer) }
         return [dx]
-    }, tangent: { t in try globalAveragePool(t[0]!) })
+    }, tangent: { t in try t[0].map { try globalAveragePool($0) } })
 }

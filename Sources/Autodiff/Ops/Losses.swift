@@ -11,6 +11,7 @@ public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) throws -> Tenso
         throw ShapeError("softmaxCrossEntropy", "needs logits [N, C] for N labels", shapes: [logits.shape, [labels.count]])
     }
     let n = logits.shape[0], c = logits.shape[1]
+    guard n > 0 else { throw ShapeError("softmaxCrossEntropy", "needs at least one row", shapes: [logits.shape, [labels.count]]) }
     if let bad = labels.first(where: { $0 < 0 || Int($0) >= c }) {
         throw ShapeError("softmaxCrossEntropy", "label \(bad) is outside 0..<\(c)", shapes: [logits.shape, [labels.count]])
     }
@@ -32,7 +33,12 @@ public func softmaxCrossEntropy(logits: Tensor, labels: [Int32]) throws -> Tenso
     }
     return Tensor.record(Tensor(Float(loss)), primitive: .softmaxCrossEntropy, inputs: [logits],
                          pullback: { g, _ in [residual.scaled(by: g.scalar).detached] },
-                         tangent: { t in try (t[0]! * residual).sum() })
+                         tangent: { t in
+                             guard let t = t[0] else { return nil }
+                             // d loss = ⟨t, (softmax(z) − onehot) / N⟩; when reverse mode differentiates
+                             // this in z, the residual must be recomputed from differentiable ops.
+                             let slope = logits.requiresGradient ? try softmaxResidual(logits.primal, labels: labels) : residual
+                             return try (t * slope).sum() })
 }
 
 /// Mean squared error: the mean over all elements of (prediction − target)², e.g. against one-hot
@@ -48,8 +54,30 @@ public func meanSquaredError(predictions: Tensor, targets: Tensor) throws -> Ten
                          pullback: { g, needs in
                              let s = slope.scaled(by: g.scalar).detached
                              return [needs[0] ? s : nil, needs[1] ? s.scaled(by: -1).detached : nil] },
-                         tangent: { t in try sumTangents([t[0].map { try ($0 * slope).sum() },
-                                                          t[1].map { try ($0 * slope).sum().scaled(by: -1) }]) })
+                         tangent: { t in
+                             // d loss = ⟨dp − dt, 2 (p − t) / count⟩, with the slope recomputed from
+                             // differentiable ops when reverse mode must differentiate it.
+                             let s = predictions.requiresGradient || targets.requiresGradient
+                                 ? try (predictions.primal - targets.primal).scaled(by: 2 / count) : slope
+                             return try sumTangents([t[0].map { try ($0 * s).sum() },
+                                                     t[1].map { try ($0 * s).sum().scaled(by: -1) }]) })
+}
+
+/// (softmax(z) − onehot(labels)) / N for logits z [N, C], from differentiable ops (the row maximum,
+/// subtracted for stability, is a constant: softmax does not depend on it).
+func softmaxResidual(_ z: Tensor, labels: [Int32]) throws -> Tensor {
+    let n = z.shape[0], c = z.shape[1]
+    var rowMax = [Float](repeating: -.infinity, count: n)
+    var onehot = [Float](repeating: 0, count: n * c)
+    z.withUnsafePointer { p in
+        for i in 0..<n {
+            for j in 0..<c { rowMax[i] = max(rowMax[i], p[i * c + j]) }
+            onehot[i * c + Int(labels[i])] = 1
+        }
+    }
+    let e = try (z - Tensor(shape: [n, 1], scalars: rowMax)).exp()
+    let probabilities = try e / e.sum(alongAxes: [1], keepingDimensions: true)
+    return try (probabilities - Tensor(shape: [n, c], scalars: onehot)) / Float(max(n, 1))
 }
 
 /// Fraction of rows whose largest logit is at the label.
