@@ -87,10 +87,11 @@ public enum BatchedConvolution {
     }
 
     /// Runs `body(group, images, gemmThreads)` once per image group, groups spread over the cores.
-    /// With a single group (one image) the GEMMs themselves may use every core instead.
+    /// With a single group (one image) the GEMMs themselves may be split instead. Either way the work
+    /// is cut by shape alone, never by the number of cores, so results do not depend on it.
     static func forEachGroup(_ g: ConvGeometry, _ body: (Int, Range<Int>, Int?) -> Void) {
         let groups = groupCount(g.batch)
-        guard groups > 1, ProcessInfoCores.count > 1 else {
+        guard groups > 1 else {
             for group in 0..<groups { body(group, groupRange(group, groups: groups, batch: g.batch), nil) }
             return
         }

@@ -3,14 +3,16 @@ import CBLAS
 /// Single-precision matrix multiply on row-major buffers through OpenBLAS:
 /// `C = alpha · op(A) · op(B) + beta · C`, with `op(A)` of shape m×k and `op(B)` of shape k×n.
 ///
-/// OpenBLAS itself always runs single-threaded here; a large product is split into `threads`
-/// blocks of rows (or columns) of C computed side by side on Tangent's own workers. OpenBLAS's own
+/// OpenBLAS itself always runs single-threaded here; a large product is split into a fixed number of
+/// blocks of rows (or columns) of C, computed side by side on Tangent's own workers. OpenBLAS's own
 /// thread pool busy-waits (`sched_yield`) between calls and so steals the cores from Tangent's
-/// parallel kernels; never waking it keeps them free. The split never cuts the k dimension, so
-/// every element is summed in the same order whatever the thread count (bit-identical results).
+/// parallel kernels; never waking it keeps them free. The split depends only on the shapes — never
+/// on the thread count — and never cuts the k dimension, so results are bit-identical whatever the
+/// number of threads (OpenBLAS's kernels choose their summation order by block shape, so a split that
+/// followed the thread count would not be).
 ///
-/// `threads` caps the split (default: by size; thin products, k ≲ 16, such as the first conv
-/// layer's, are memory-bound and stay on one thread).
+/// `threads: 1` keeps a product in one piece (thin products, k ≲ 16, such as the first conv layer's,
+/// are memory-bound and stay whole anyway).
 @inlinable
 public func sgemm(transposeA: Bool = false, transposeB: Bool = false,
                   m: Int, n: Int, k: Int,
@@ -20,7 +22,7 @@ public func sgemm(transposeA: Bool = false, transposeB: Bool = false,
                   threads: Int? = nil) {
     if m == 0 || n == 0 { return }
     BLASThreads.set(1)
-    let workers = threads ?? BLASThreads.preferred(m: m, n: n, k: k)
+    let parts = threads == 1 ? 1 : BLASThreads.blocks(m: m, n: n, k: k)
     func block(rows: Range<Int>, columns: Range<Int>) {
         // Row i of op(A) starts at a + i·lda (not transposed) or a + i (transposed); likewise columns of op(B).
         let pa = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
@@ -31,11 +33,10 @@ public func sgemm(transposeA: Bool = false, transposeB: Bool = false,
                     Int32(rows.count), Int32(columns.count), Int32(k), alpha, pa, Int32(lda), pb, Int32(ldb),
                     beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
     }
-    if workers <= 1 { block(rows: 0..<m, columns: 0..<n); return }
+    if parts <= 1 { block(rows: 0..<m, columns: 0..<n); return }
     // Split the longer side of C into blocks that are multiples of 16 (whole SIMD tiles).
     let splitRows = m >= n
     let length = splitRows ? m : n
-    let parts = min(workers, max(1, length / 16))
     let step = ((length + parts - 1) / parts + 15) / 16 * 16
     parallelChunks(parts, minimumPerChunk: 1) { range in
         for part in range {
@@ -48,14 +49,36 @@ public func sgemm(transposeA: Bool = false, transposeB: Bool = false,
 
 /// Symmetric rank-k update on a row-major n×n buffer: `C = alpha · A·Aᵀ + beta · C` where A is n×k
 /// (or `Aᵀ·A` with A k×n when `transpose`). Only the upper triangle of C is written.
+///
+/// Like ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``, a large update is
+/// split by shape alone (two row blocks of the upper triangle with equal work: a SYRK on each diagonal
+/// block and a GEMM for the off-diagonal one) on Tangent's workers, with OpenBLAS single-threaded, so the
+/// result does not depend on the thread count.
 @inlinable
 public func ssyrk(transpose: Bool = false, n: Int, k: Int, alpha: Float = 1,
                   a: UnsafePointer<Float>, lda: Int, beta: Float = 0,
                   c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
     if n == 0 { return }
-    BLASThreads.set(threads ?? BLASThreads.preferred(m: n, n: n, k: k))
-    cblas_ssyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans,
-                Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    BLASThreads.set(1)
+    func diagonal(_ rows: Range<Int>) {
+        let pa = transpose ? a + rows.lowerBound : a + rows.lowerBound * lda
+        cblas_ssyrk(CblasRowMajor, CblasUpper, transpose ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(k), alpha, pa, Int32(lda), beta, c + rows.lowerBound * (ldc + 1), Int32(ldc))
+    }
+    let parts = threads == 1 ? 1 : min(2, BLASThreads.blocks(m: n, n: n / 2, k: k))
+    if parts <= 1 { diagonal(0..<n); return }
+    // Rows [0, h) hold h·n − h²/2 of the triangle's entries; h = n(1 − 1/√2) balances the two blocks.
+    let h = max(1, min(n - 1, Int((Double(n) * (1 - 0.5.squareRoot())).rounded())))
+    parallelChunks(2, minimumPerChunk: 1) { range in
+        for part in range {
+            if part == 1 { diagonal(h..<n); continue }
+            diagonal(0..<h)
+            // C[0..<h, h..<n] = alpha · A[0..<h] · A[h..<n]ᵀ + beta · C
+            let pb = transpose ? a + h : a + h * lda
+            cblas_sgemm(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, transpose ? CblasNoTrans : CblasTrans,
+                        Int32(h), Int32(n - h), Int32(k), alpha, a, Int32(lda), pb, Int32(lda), beta, c + h, Int32(ldc))
+        }
+    }
 }
 
 /// OpenBLAS thread-count control. GEMMs keep OpenBLAS at one thread (see `sgemm`); SYRK and LAPACK
@@ -64,12 +87,13 @@ public func ssyrk(transpose: Bool = false, n: Int, k: Int, alpha: Float = 1,
 public enum BLASThreads {
     nonisolated(unsafe) private static var current: Int = -1
 
-    /// The number of workers to split an m×k by k×n product over.
+    /// The number of blocks an m×k by k×n product is split into: a function of the shape alone (never
+    /// of the thread count), so that results do not depend on how many workers run the blocks.
     @inlinable
-    public static func preferred(m: Int, n: Int, k: Int) -> Int {
+    public static func blocks(m: Int, n: Int, k: Int) -> Int {
         let flops = 2 * m * n * k
-        if k < 16 || flops < 4_000_000 { return 1 }
-        return ProcessInfoCores.count
+        if k < 16 || flops < 4_000_000 || max(m, n) < 32 { return 1 }
+        return 2
     }
 
     /// Sets OpenBLAS's thread count (no-op when unchanged).
