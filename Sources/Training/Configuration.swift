@@ -61,7 +61,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public static func paperDefaults(model: ModelKind) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.model = model
-        c.dataset = model == .cifarCNN ? .cifar10 : .mnist
+        c.dataset = model.isCIFAR ? .cifar10 : .mnist
         c.batchSize = model.defaultBatchSize
         return c
     }
@@ -88,8 +88,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             }
         }
         if evalEvery < 1 { throw ConfigurationError("--eval-every must be positive, got \(evalEvery)") }
-        let wantsCIFAR = model == .cifarCNN, isCIFAR = dataset == .cifar10
-        if model != .twoLayer && wantsCIFAR != isCIFAR {
+        let wantsCIFAR = model.isCIFAR, isCIFAR = dataset == .cifar10
+        if ![.twoLayer, .mlp].contains(model) && wantsCIFAR != isCIFAR {
             throw ConfigurationError("model \(model.rawValue) does not take \(dataset.rawValue) images")
         }
     }

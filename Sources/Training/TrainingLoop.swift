@@ -72,7 +72,7 @@ public final class TrainingLoop {
     public init(configuration: TrainingConfiguration, data: TrainingData, log: MetricsLog) throws {
         self.configuration = configuration
         var modelRNG = Xoshiro256(seed: configuration.seed)
-        network = configuration.model.make(rng: &modelRNG, inputShape: [data.train.channels, data.train.height, data.train.width],
+        network = try configuration.model.make(rng: &modelRNG, inputShape: [data.train.channels, data.train.height, data.train.width],
                                            classes: data.train.classNames.count, twoLayerWidth: configuration.twoLayerWidth)
         trainee = network
         optimizer = try SGD(learningRate: configuration.learningRate, momentum: configuration.momentum,

@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let kind = try ModelKind(argument: model)
         var rng = Xoshiro256(seed: 0)
-        let net = kind.make(rng: &rng)
+        let net = try kind.make(rng: &rng)
         let batch = batchSize ?? (task == "eval" ? 1000 : kind.defaultBatchSize)
         let x = Initializers.normal([batch] + kind.inputShape, std: 0.3, rng: &rng).adding(0.5).clamped(to: 0, 1)
         let labels = (0..<batch).map { Int32($0 % 10) }
@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
             work = { _ = try trainee(x) }
         case "pgd":
             var attackRNG = Xoshiro256(seed: 1)
-            let config = PGDConfiguration.paper(cifar: kind == .cifarCNN)
+            let config = PGDConfiguration.paper(cifar: kind.isCIFAR)
             work = {
                 let adv = try Attacks.pgd(trainee, inputs: x, labels: labels, configuration: config, rng: &attackRNG)
                 let (_, g) = try trainee.lossAndGradients { try softmaxCrossEntropy(logits: try trainee(adv), labels: labels) }

@@ -27,7 +27,7 @@ struct EvalCommand: ParsableCommand {
         }
         let data = try TrainingData.load(config)
         var rng = Xoshiro256(seed: config.seed)
-        let model = config.model.make(rng: &rng, inputShape: [data.test.channels, data.test.height, data.test.width],
+        let model = try config.model.make(rng: &rng, inputShape: [data.test.channels, data.test.height, data.test.width],
                                       classes: data.test.classNames.count, twoLayerWidth: config.twoLayerWidth)
         try TrainingCheckpoint.loadParameters(into: model, from: checkpoint, path: file)
         print("checkpoint: \(file) (epoch \(checkpoint.metadata["epoch"] ?? "?"), step \(checkpoint.metadata["step"] ?? "?"))")

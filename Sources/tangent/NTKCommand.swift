@@ -129,14 +129,14 @@ struct ModelSource {
         var dataConfig = config ?? TrainingConfiguration.paperDefaults(model: kind)
         if config == nil || model != nil { dataConfig.model = kind }
         if let dataset { dataConfig.dataset = try DatasetKind(argument: dataset) }
-        else if config == nil { dataConfig.dataset = kind == .cifarCNN ? .cifar10 : .mnist }
+        else if config == nil { dataConfig.dataset = kind.isCIFAR ? .cifar10 : .mnist }
         if let dataDir { dataConfig.dataDirectory = dataDir }
 
         let inputShape = dataConfig.dataset == .cifar10 ? [3, 32, 32] : [1, 28, 28]
         var modelWidth = config?.twoLayerWidth ?? width
         if kind == .twoLayer, let hidden = checkpoint?["hidden.weight"], hidden.shape.count == 2 { modelWidth = hidden.shape[0] }
         var rng = Xoshiro256(seed: seed)
-        let network = kind.make(rng: &rng, inputShape: inputShape, twoLayerWidth: modelWidth)
+        let network = try kind.make(rng: &rng, inputShape: inputShape, twoLayerWidth: modelWidth)
         if let checkpoint {
             try TrainingCheckpoint.loadParameters(into: network, from: checkpoint, path: description)
             let position = [checkpoint.metadata["epoch"].map { "epoch \($0)" }, checkpoint.metadata["step"].map { "step \($0)" }]
