@@ -32,33 +32,36 @@ public struct PGDConfiguration: Codable, Sendable, Equatable {
 /// linearized model). They read the parameters but never change them, and leave no parameter
 /// gradients behind: only the input is differentiated.
 public enum Attacks {
-    /// The mean cross-entropy of `model` at `x` and its gradient with respect to `x` (zero when the
-    /// model's output does not depend on its input: the gradient-masking report then flags it).
-    /// Throws a ``ShapeError`` when `x` or `labels` do not fit the model.
-    public static func inputGradient(of model: Module, at x: Tensor, labels: [Int32]) throws -> (loss: Float, gradient: Tensor) {
+    /// The `loss` of `model` at `x` (mean cross-entropy by default) and its gradient with respect to `x`
+    /// (zero when the model's output does not depend on its input: the gradient-masking report then
+    /// flags it). Throws a ``ShapeError`` when `x` or `labels` do not fit the model.
+    public static func inputGradient(of model: Module, at x: Tensor, labels: [Int32],
+                                     loss: Loss = .crossEntropy) throws -> (loss: Float, gradient: Tensor) {
         let leaf = x.detached.requiringGradient()
-        let loss = try softmaxCrossEntropy(logits: try model(leaf), labels: labels)
-        return (loss.scalar, try gradients(of: loss, wrt: [leaf], allowUnconnected: true)[0])
+        let value = try loss(try model(leaf), labels: labels)
+        return (value.scalar, try gradients(of: value, wrt: [leaf], allowUnconnected: true)[0])
     }
 
-    /// Projected gradient ascent on the mean cross-entropy inside the ε-ball of `norm`, returning
-    /// adversarial inputs in [0, 1].
+    /// Projected gradient ascent on `loss` (mean cross-entropy by default) inside the ε-ball of `norm`,
+    /// returning adversarial inputs in [0, 1].
     public static func pgd(_ model: Module, inputs x: Tensor, labels: [Int32], configuration c: PGDConfiguration,
-                           norm: PerturbationNorm = LInfinity(), rng: inout Xoshiro256) throws -> Tensor {
+                           norm: PerturbationNorm = LInfinity(), loss: Loss = .crossEntropy,
+                           rng: inout Xoshiro256) throws -> Tensor {
         let clean = x.detached
         var delta = norm.start(shape: clean.shape, epsilon: c.epsilon, random: c.randomStart, rng: &rng)
         if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
         for _ in 0..<c.steps {
-            let (_, g) = try inputGradient(of: model, at: clean + delta, labels: labels)
+            let (_, g) = try inputGradient(of: model, at: clean + delta, labels: labels, loss: loss)
             delta = try norm.project(delta + norm.direction(g).scaled(by: c.stepSize), epsilon: c.epsilon)
             if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
         }
         return try (clean + delta).clamped(to: 0, 1).detached
     }
 
-    /// The fast gradient sign method: one step of size ε from δ = 0, then clipping to [0, 1].
-    public static func fgsm(_ model: Module, inputs x: Tensor, labels: [Int32], epsilon: Float) throws -> Tensor {
-        let (_, g) = try inputGradient(of: model, at: x, labels: labels)
+    /// The fast gradient sign method on `loss`: one step of size ε from δ = 0, then clipping to [0, 1].
+    public static func fgsm(_ model: Module, inputs x: Tensor, labels: [Int32], epsilon: Float,
+                            loss: Loss = .crossEntropy) throws -> Tensor {
+        let (_, g) = try inputGradient(of: model, at: x, labels: labels, loss: loss)
         return try (x.detached + g.sign().scaled(by: epsilon)).clamped(to: 0, 1).detached
     }
 }
@@ -68,11 +71,12 @@ public enum AttackKind: Codable, Sendable, Equatable {
     case pgd(PGDConfiguration)
     case fgsm(epsilon: Float)
 
-    /// Applies the attack.
-    public func perturb(_ model: Module, inputs: Tensor, labels: [Int32], rng: inout Xoshiro256) throws -> Tensor {
+    /// Applies the attack, maximising `loss` (mean cross-entropy by default).
+    public func perturb(_ model: Module, inputs: Tensor, labels: [Int32], loss: Loss = .crossEntropy,
+                        rng: inout Xoshiro256) throws -> Tensor {
         switch self {
-        case .pgd(let c): return try Attacks.pgd(model, inputs: inputs, labels: labels, configuration: c, rng: &rng)
-        case .fgsm(let eps): return try Attacks.fgsm(model, inputs: inputs, labels: labels, epsilon: eps)
+        case .pgd(let c): return try Attacks.pgd(model, inputs: inputs, labels: labels, configuration: c, loss: loss, rng: &rng)
+        case .fgsm(let eps): return try Attacks.fgsm(model, inputs: inputs, labels: labels, epsilon: eps, loss: loss)
         }
     }
 

@@ -8,7 +8,7 @@ public struct RobustnessReport: Sendable, Equatable {
     public var examples: Int
     public var cleanAccuracy: Double
     public var robustAccuracy: Double
-    /// Mean cross-entropy on clean and on attacked inputs.
+    /// The mean loss (the one attacked, cross-entropy by default) on clean and on attacked inputs.
     public var cleanLoss: Double
     public var adversarialLoss: Double
     /// Fraction of examples whose input gradient (at the clean input) is exactly zero. A large
@@ -31,9 +31,10 @@ public struct RobustnessReport: Sendable, Equatable {
 
 /// Robust evaluation over a data set in batches.
 public enum RobustEvaluation {
-    /// Attacks the first `limit` examples of `data` (in batches) and reports clean and robust accuracy.
+    /// Attacks `images` (in batches) through `loss` and reports clean and robust accuracy.
     public static func evaluate(_ model: Module, images: Tensor, labels: [Int32], attack: AttackKind,
-                                batchSize: Int = 500, rng: inout Xoshiro256) throws -> RobustnessReport {
+                                loss: Loss = .crossEntropy, batchSize: Int = 500,
+                                rng: inout Xoshiro256) throws -> RobustnessReport {
         let n = labels.count
         let imageSize = images.count / max(n, 1)
         var report = RobustnessReport(examples: n, cleanAccuracy: 0, robustAccuracy: 0, cleanLoss: 0,
@@ -47,8 +48,8 @@ public enum RobustEvaluation {
             let y = Array(labels[start..<end])
             let logits = try model(x)
             report.cleanAccuracy += accuracy(logits: logits, labels: y) * Double(b)
-            let (loss, g) = try Attacks.inputGradient(of: model, at: x, labels: y)
-            report.cleanLoss += Double(loss) * Double(b)
+            let (cleanLoss, g) = try Attacks.inputGradient(of: model, at: x, labels: y, loss: loss)
+            report.cleanLoss += Double(cleanLoss) * Double(b)
             let gv = g.scalars
             for i in 0..<b {
                 var l1 = 0.0
@@ -57,10 +58,10 @@ public enum RobustEvaluation {
                 report.meanGradientNorm += l1 * Double(b)
                 if l1 == 0 { report.zeroGradientFraction += 1 }
             }
-            let adv = try attack.perturb(model, inputs: x, labels: y, rng: &rng)
+            let adv = try attack.perturb(model, inputs: x, labels: y, loss: loss, rng: &rng)
             let advLogits = try model(adv)
             report.robustAccuracy += accuracy(logits: advLogits, labels: y) * Double(b)
-            report.adversarialLoss += Double(try softmaxCrossEntropy(logits: advLogits, labels: y).scalar) * Double(b)
+            report.adversarialLoss += Double(try loss(advLogits, labels: y).scalar) * Double(b)
             start = end
         }
         let dn = Double(n)
@@ -72,10 +73,12 @@ public enum RobustEvaluation {
 
     /// Convenience over a data set: its first `limit` examples.
     public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int, attack: AttackKind,
-                                batchSize: Int = 500, rng: inout Xoshiro256) throws -> RobustnessReport {
+                                loss: Loss = .crossEntropy, batchSize: Int = 500,
+                                rng: inout Xoshiro256) throws -> RobustnessReport {
         let n = min(limit, data.count)
         let x = Tensor(shape: [n, data.channels, data.height, data.width],
                        scalars: Array(data.images[0..<(n * data.imageSize)]))
-        return try evaluate(model, images: x, labels: Array(data.labels[0..<n]), attack: attack, batchSize: batchSize, rng: &rng)
+        return try evaluate(model, images: x, labels: Array(data.labels[0..<n]), attack: attack, loss: loss,
+                            batchSize: batchSize, rng: &rng)
     }
 }

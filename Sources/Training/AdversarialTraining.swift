@@ -9,8 +9,8 @@ public final class AdversarialTraining: BatchTransform {
     public let attack: AttackKind
     public init(attack: AttackKind) { self.attack = attack }
 
-    public func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) throws -> Tensor {
-        try attack.perturb(model, inputs: inputs, labels: labels, rng: &rng)
+    public func transform(_ inputs: Tensor, labels: [Int32], model: Module, loss: Loss, rng: inout Xoshiro256) throws -> Tensor {
+        try attack.perturb(model, inputs: inputs, labels: labels, loss: loss, rng: &rng)
     }
 }
 
@@ -22,13 +22,15 @@ public final class RobustEvaluationCallback: TrainingCallback {
     public init(warn: @escaping (String) -> Void = { print("warning: \($0)") }) { self.warn = warn }
 
     public func epochEnd(_ loop: TrainingLoop) throws {
-        let c = loop.configuration
+        let c = loop.settings
         guard c.robustEvalSubset > 0, loop.epoch % c.evalEvery == 0 || loop.epoch == c.epochs else { return }
         // A generator of its own, derived from the epoch, so evaluation never shifts training's randomness.
         var rng = Xoshiro256(seed: c.seed &+ 0xe7a1 &+ UInt64(loop.epoch))
-        let attack = AttackKind.pgd(c.evaluationAttack)
-        let train = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack, rng: &rng)
-        let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack, rng: &rng)
+        let attack = AttackKind.pgd(c.robustEvaluationAttack)
+        let train = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack,
+                                                  loss: loop.loss, rng: &rng)
+        let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack,
+                                                 loss: loop.loss, rng: &rng)
         try loop.record("train_robust_accuracy", train.robustAccuracy)
         try loop.record("test_robust_accuracy", test.robustAccuracy)
         try loop.record("test_adversarial_loss", test.adversarialLoss)

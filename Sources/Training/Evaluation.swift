@@ -4,9 +4,9 @@ import NN
 
 /// Clean evaluation of a model over a data set in batches.
 public enum Evaluation {
-    /// Accuracy and mean cross-entropy of `model` on `data` (all of it, or its first `limit` images).
-    /// Throws a ``ShapeError`` when the data does not fit the model.
-    public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int? = nil,
+    /// Accuracy and mean `loss` (cross-entropy by default) of `model` on `data` (all of it, or its first
+    /// `limit` images). Throws a ``ShapeError`` when the data does not fit the model.
+    public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int? = nil, loss: Loss = .crossEntropy,
                                 batchSize: Int = 1000) throws -> (accuracy: Double, loss: Double) {
         let n = min(limit ?? data.count, data.count)
         guard n > 0 else { return (0, 0) }
@@ -17,7 +17,7 @@ public enum Evaluation {
             let (x, labels) = BatchAssembly.batch(data, indices: start..<end)
             let logits = try model(x)
             correct += accuracy(logits: logits, labels: labels) * Double(end - start)
-            lossSum += Double(try softmaxCrossEntropy(logits: logits, labels: labels).scalar) * Double(end - start)
+            lossSum += Double(try loss(logits, labels: labels).scalar) * Double(end - start)
             start = end
         }
         return (correct / Double(n), lossSum / Double(n))

@@ -6,10 +6,10 @@ public final class EvaluationCallback: TrainingCallback {
     public init() {}
 
     public func epochEnd(_ loop: TrainingLoop) throws {
-        let c = loop.configuration
+        let c = loop.settings
         guard loop.epoch % c.evalEvery == 0 || loop.epoch == c.epochs else { return }
-        let train = try Evaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.evalTrainSubset)
-        let test = try Evaluation.evaluate(loop.trainee, on: loop.data.test)
+        let train = try Evaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.evalTrainSubset, loss: loop.loss)
+        let test = try Evaluation.evaluate(loop.trainee, on: loop.data.test, loss: loop.loss)
         try loop.record("train_accuracy", train.accuracy)
         try loop.record("test_accuracy", test.accuracy)
         try loop.record("test_loss", test.loss)

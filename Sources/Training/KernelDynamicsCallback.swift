@@ -10,7 +10,7 @@ import Robustness
 /// function, so switching to another model (the linearized network, say) is a change in one place.
 func withKernelNetwork<R>(_ loop: TrainingLoop, _ body: (Module) throws -> R) rethrows -> R {
     // A linearized run's kernel is J(θ₀, x) J(θ₀, x')ᵀ: the network's kernel at the anchor θ₀.
-    if let linearized = loop.trainee as? LinearizedModel { return try linearized.withAnchorParameters(body) }
+    if let linearized = loop.linearization { return try linearized.withAnchorParameters(body) }
     return try body(loop.network)
 }
 
@@ -67,7 +67,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
     public func fitStart(_ loop: TrainingLoop) throws {
         try configuration.validate()
         if probeIndices == nil {
-            probeIndices = try configuration.probeIndices(batchSize: loop.configuration.batchSize,
+            probeIndices = try configuration.probeIndices(batchSize: loop.settings.batchSize,
                                                           trainCount: loop.data.train.count)
         }
         if initialKernel == nil { try track(loop, trigger: .initial) }
@@ -88,13 +88,13 @@ public final class KernelDynamicsCallback: TrainingCallback {
 
     /// The probe batch as the kernel sees it now: clean, or attacked against the current model.
     public func probeInputs(_ loop: TrainingLoop) throws -> Tensor {
-        let indices = try probeIndices ?? configuration.probeIndices(batchSize: loop.configuration.batchSize,
+        let indices = try probeIndices ?? configuration.probeIndices(batchSize: loop.settings.batchSize,
                                                                      trainCount: loop.data.train.count)
         let (x, labels) = BatchAssembly.batch(loop.data.train, indices: indices)
         guard configuration.adversarialProbe else { return x }
-        var rng = Xoshiro256(seed: loop.configuration.seed ^ 0x6e74_6b5f_7072_6f62
+        var rng = Xoshiro256(seed: loop.settings.seed ^ 0x6e74_6b5f_7072_6f62
                              &+ UInt64(loop.epoch) &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(loop.step))
-        return try AttackKind.pgd(loop.configuration.evaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, rng: &rng)
+        return try AttackKind.pgd(loop.settings.robustEvaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, loss: loop.loss, rng: &rng)
     }
 
     /// Computes, logs and saves the kernel at the loop's current step.

@@ -27,7 +27,7 @@ public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
                 .map { $0.trimmingCharacters(in: .whitespaces) }
             let values = parts.compactMap { Int($0) }
             guard !parts.isEmpty, values.count == parts.count else {
-                throw ConfigurationError("--ntk-probe takes 'first' or comma-separated training indices such as 0,5,17; got '\(argument)'")
+                throw ConfigurationError("the NTK probe is 'first' or comma-separated training indices such as 0,5,17; got '\(argument)'")
             }
             self = .indices(values)
         }
@@ -80,14 +80,14 @@ public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
 
     /// Checks values tracking cannot start with (indices are checked against the data at fit start).
     public func validate() throws {
-        if let n = everySteps, n < 1 { throw ConfigurationError("--ntk-every must be positive, got \(n)") }
-        if let n = probeSize, n < 1 { throw ConfigurationError("--ntk-probe-size must be positive, got \(n)") }
-        if memoryBudgetMB < 1 { throw ConfigurationError("--ntk-memory-budget must be positive, got \(memoryBudgetMB)") }
+        if let n = everySteps, n < 1 { throw ConfigurationError("the kernel-tracking period must be positive, got \(n)") }
+        if let n = probeSize, n < 1 { throw ConfigurationError("the NTK probe size must be positive, got \(n)") }
+        if memoryBudgetMB < 1 { throw ConfigurationError("the NTK memory budget must be positive, got \(memoryBudgetMB) MB") }
         if case .indices(let indices) = probe {
-            if indices.isEmpty { throw ConfigurationError("--ntk-probe needs at least one index") }
-            if let bad = indices.first(where: { $0 < 0 }) { throw ConfigurationError("--ntk-probe index \(bad) is negative") }
-            if Set(indices).count != indices.count { throw ConfigurationError("--ntk-probe lists an index twice") }
-            if probeSize != nil { throw ConfigurationError("--ntk-probe-size applies to --ntk-probe first only") }
+            if indices.isEmpty { throw ConfigurationError("the NTK probe needs at least one index") }
+            if let bad = indices.first(where: { $0 < 0 }) { throw ConfigurationError("NTK probe index \(bad) is negative") }
+            if Set(indices).count != indices.count { throw ConfigurationError("the NTK probe lists an index twice") }
+            if probeSize != nil { throw ConfigurationError("a probe size applies only to the 'first' probe, not to listed indices") }
         }
     }
 
@@ -97,12 +97,12 @@ public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
         case .first:
             let n = probeSize ?? batchSize
             guard n <= trainCount else {
-                throw ConfigurationError("the NTK probe needs \(n) training images but the training set has \(trainCount) (lower --ntk-probe-size)")
+                throw ConfigurationError("the NTK probe needs \(n) training images but the training set has \(trainCount) (use a smaller probe)")
             }
             return Array(0..<n)
         case .indices(let indices):
             if let bad = indices.first(where: { $0 < 0 || $0 >= trainCount }) {
-                throw ConfigurationError("--ntk-probe index \(bad) is outside the training set (0..<\(trainCount))")
+                throw ConfigurationError("NTK probe index \(bad) is outside the training set (0..<\(trainCount))")
             }
             return indices
         }

@@ -29,13 +29,13 @@ public final class ProgressCallback: TrainingCallback {
         let width = 24, filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         write(String(format: "\repoch %d/%d [%@] %d/%d  loss %.4f  %.0f img/s  ETA %@ ",
-                     loop.epoch + 1, loop.configuration.epochs, bar, done, total, loop.lastLoss, rate,
+                     loop.epoch + 1, loop.settings.epochs, bar, done, total, loop.lastLoss, rate,
                      Self.clock(eta)))
     }
 
     public func epochEnd(_ loop: TrainingLoop) throws {
         let elapsed = Date().timeIntervalSince(epochStartTime)
-        var parts = ["epoch \(loop.epoch)/\(loop.configuration.epochs)"]
+        var parts = ["epoch \(loop.epoch)/\(loop.settings.epochs)"]
         let shown: [(String, String)] = [("train_loss", "loss"), ("train_accuracy", "train acc"),
                                          ("test_accuracy", "test acc"), ("train_robust_accuracy", "train robust"),
                                          ("test_robust_accuracy", "test robust"), ("ntk_distance_to_initial", "ntk dist₀")]

@@ -3,12 +3,12 @@ import Foundation
 /// The folder of one run: `config.json`, `metrics.jsonl`, `metrics.csv`, checkpoints, kernels, plots.
 public enum RunDirectory {
     /// A new, unused folder under `root` named after the model and the time, created on disk.
-    public static func makeNew(under root: String = "checkpoints", model: ModelKind, date: Date = Date()) throws -> String {
+    public static func makeNew(under root: String = "checkpoints", model: String, date: Date = Date()) throws -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyyMMdd-HHmmss"
-        let base = (root as NSString).appendingPathComponent("\(model.rawValue)-\(f.string(from: date))")
+        let base = (root as NSString).appendingPathComponent("\(model)-\(f.string(from: date))")
         var path = base, n = 1
         while FileManager.default.fileExists(atPath: path) { n += 1; path = "\(base)-\(n)" }
         try create(path)
@@ -21,19 +21,18 @@ public enum RunDirectory {
         catch { throw ConfigurationError("cannot create run folder \(path): \(error.localizedDescription)") }
     }
 
-    /// Writes the configuration as `config.json` in `directory`.
-    public static func writeConfiguration(_ config: TrainingConfiguration, to directory: String) throws {
+    /// Writes `json` as `config.json` in `directory` (atomically).
+    public static func writeConfiguration(_ json: Data, to directory: String) throws {
         let path = (directory as NSString).appendingPathComponent("config.json")
-        try config.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+        try json.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// Reads `config.json` from a run folder.
-    public static func readConfiguration(from directory: String) throws -> TrainingConfiguration {
+    /// The contents of `config.json` in a run folder.
+    public static func readConfiguration(from directory: String) throws -> Data {
         let path = (directory as NSString).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("\(path) does not exist: not a run folder")
         }
-        do { return try TrainingConfiguration.decode(data) }
-        catch { throw ConfigurationError("\(path) is not a valid run configuration: \(error)") }
+        return data
     }
 }

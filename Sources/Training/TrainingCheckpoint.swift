@@ -8,10 +8,12 @@ import NN
 /// What a training checkpoint holds, and how it is written from and restored into a `TrainingLoop`.
 ///
 /// Tensors: every parameter under its own dotted name (`conv1.weight`, …, so the file loads into the
-/// equivalent PyTorch model after `zstd -d`), `optimizer.velocity.NAME` for momentum buffers,
+/// equivalent PyTorch model after `zstd -d`), `optimizer.KEY` for the optimiser's state (SGD's
+/// `optimizer.velocity.NAME`, Adam's `optimizer.m.NAME`, `optimizer.v.NAME`, `optimizer.step.NAME`),
 /// `state.batch_order_generator` and `state.transform_generator` (U64 × 4), `state.epoch_loss_sum`,
-/// and `callback.KEY.NAME` for callback state. Metadata: `config` (the run's JSON configuration),
-/// `model`, `epoch`, `step`, the data order's epoch and position, the metric files' byte lengths,
+/// and `callback.KEY.NAME` for callback state. Metadata: `settings` (the loop's ``TrainingSettings`` as
+/// JSON), `config` (the caller's run description, when given), `optimizer` and `loss` (their kinds),
+/// `epoch`, `step`, the data order's epoch and position, the metric files' byte lengths,
 /// `epoch_batches`, and `callback.KEY.NAME` strings.
 public enum TrainingCheckpoint {
     /// Captures the loop's whole state.
@@ -20,9 +22,10 @@ public enum TrainingCheckpoint {
         for (name, p) in loop.network.namedParameters {
             try c.append(StoredTensor(name: name, values: p.value.scalars, shape: p.value.shape))
         }
-        for name in loop.optimizer.velocity.keys.sorted() {
-            let v = loop.optimizer.velocity[name]!
-            try c.append(StoredTensor(name: "optimizer.velocity.\(name)", values: v.scalars, shape: v.shape))
+        let optimizerState = loop.optimizer.state
+        for key in optimizerState.keys.sorted() {
+            let v = optimizerState[key]!
+            try c.append(StoredTensor(name: "optimizer.\(key)", values: v.scalars, shape: v.shape))
         }
         let order = loop.batchOrder.state
         try c.append(StoredTensor(name: "state.batch_order_generator", values: order.epochStartGeneratorState))
@@ -30,13 +33,14 @@ public enum TrainingCheckpoint {
         try c.append(StoredTensor(name: "state.epoch_loss_sum", values: [loop.epochLossSum]))
         let position = try loop.log.position()
         c.metadata = [
-            "config": String(decoding: try loop.configuration.jsonData(), as: UTF8.self),
-            "model": loop.configuration.model.rawValue,
+            "settings": String(decoding: try loop.settings.jsonData(), as: UTF8.self),
+            "optimizer": String(describing: type(of: loop.optimizer)), "loss": loop.loss.name,
             "epoch": "\(loop.epoch)", "step": "\(loop.step)",
             "batch_order_epoch": "\(order.epoch)", "batch_order_position": "\(order.position)",
             "epoch_batches": "\(loop.epochBatches)",
             "metrics_jsonl_bytes": "\(position.jsonl)", "metrics_csv_bytes": "\(position.csv)",
         ]
+        if let description = loop.runDescription { c.metadata["config"] = description }
         for extra in loop.checkpointExtensions { try extra.save(into: &c) }
         for callback in loop.callbacks {
             guard let key = callback.stateKey else { continue }
@@ -54,33 +58,40 @@ public enum TrainingCheckpoint {
     }
 
     /// Sets every parameter of `model` from the tensor of the same name in `checkpoint` (any file whose
-    /// tensors are named like the model's parameters: a training checkpoint or a plain weight file).
-    /// A missing or wrongly shaped tensor is an error naming the file and the tensor.
+    /// tensors are named like the model's parameters: a training checkpoint or a plain weight file; its
+    /// other tensors — optimiser and callback state, `state.*` — are ignored). Every missing,
+    /// wrongly shaped or left-over parameter-like tensor is listed in one error naming the file; nothing
+    /// is changed then.
     public static func loadParameters(into model: Module, from checkpoint: Checkpoint, path: String) throws {
+        let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.shape) })
         var values: [String: Tensor] = [:]
-        for (name, p) in model.namedParameters {
-            guard let t = checkpoint[name] else {
-                throw CheckpointStateError(path: path, "lacks tensor '\(name)' (it holds \(checkpoint.names.prefix(8).joined(separator: ", "))\(checkpoint.names.count > 8 ? ", …" : ""))")
-            }
-            guard t.shape == p.value.shape else {
-                throw CheckpointStateError(path: path, "tensor '\(name)' has shape \(t.shape), the model needs \(p.value.shape)")
-            }
+        var problems: [ModuleError.Mismatch] = []
+        for name in shapes.keys.sorted() {
+            guard let t = checkpoint[name] else { problems.append(.missing(name: name, shape: shapes[name]!)); continue }
+            guard t.shape == shapes[name]! else { problems.append(.shape(name: name, expected: shapes[name]!, found: t.shape)); continue }
             values[name] = Tensor(shape: t.shape, scalars: try t.floats())
+        }
+        let reserved = ["optimizer.", "state.", "callback.", "inputs", "labels", "kernel"]
+        for name in checkpoint.names where shapes[name] == nil && !reserved.contains(where: { name.hasPrefix($0) }) {
+            problems.append(.unexpected(name: name, shape: checkpoint[name]!.shape))
+        }
+        guard problems.isEmpty else {
+            throw CheckpointStateError(path: path, "does not fit the model: \(ModuleError.parametersDoNotMatch(problems))")
         }
         try model.loadParameterValues(values)
     }
 
-    /// The run configuration stored in a checkpoint.
-    public static func configuration(of checkpoint: Checkpoint, path: String) throws -> TrainingConfiguration {
-        guard let json = checkpoint.metadata["config"] else {
-            throw CheckpointStateError(path: path, "has no run configuration (metadata 'config'): not a training checkpoint")
-        }
-        do { return try TrainingConfiguration.decode(Data(json.utf8)) }
-        catch { throw CheckpointStateError(path: path, "has an unreadable run configuration: \(error)") }
+    /// The loop settings stored in a training checkpoint, or nil for one written before they were stored.
+    public static func settings(of checkpoint: Checkpoint, path: String) throws -> TrainingSettings? {
+        guard let json = checkpoint.metadata["settings"] else { return nil }
+        do { return try JSONDecoder().decode(TrainingSettings.self, from: Data(json.utf8)) }
+        catch { throw CheckpointStateError(path: path, "has unreadable training settings: \(error)") }
     }
 
-    /// Restores a loop (built from the checkpoint's configuration) to the checkpointed state.
-    /// Every tensor is checked against the model: a missing or wrongly shaped one is an error naming it.
+    /// Restores a loop — built with the same kind of model, optimiser and loss — to the checkpointed
+    /// state. Every tensor is checked against the model and the optimiser, and the settings that shape
+    /// the trajectory (batch size, seed, shuffling, adversarial training, augmentation) against the
+    /// loop's: a mismatch is an error naming it, before anything is changed.
     public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String) throws {
         func int(_ key: String) throws -> Int {
             guard let s = c.metadata[key], let v = Int(s) else { throw CheckpointStateError(path: path, "lacks metadata '\(key)'") }
@@ -90,12 +101,26 @@ public enum TrainingCheckpoint {
             guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
             return t
         }
-        try loadParameters(into: loop.network, from: c, path: path)
-        loop.optimizer.velocity = [:]
-        for name in c.names where name.hasPrefix("optimizer.velocity.") {
-            let t = try tensor(name)
-            loop.optimizer.velocity[String(name.dropFirst("optimizer.velocity.".count))] = Tensor(shape: t.shape, scalars: try t.floats())
+        if let stored = try settings(of: c, path: path) {
+            let differences = loop.settings.trajectoryDifferences(from: stored)
+            if !differences.isEmpty {
+                throw CheckpointStateError(path: path, "was written by a run with other settings (\(differences.joined(separator: "; "))); an exact continuation needs the same ones")
+            }
         }
+        if let kind = c.metadata["optimizer"], kind != String(describing: type(of: loop.optimizer)) {
+            throw CheckpointStateError(path: path, "holds \(kind) state, but this run's optimiser is \(type(of: loop.optimizer))")
+        }
+        if let lossName = c.metadata["loss"], lossName != loop.loss.name {
+            throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(loop.loss.name)'")
+        }
+        var optimizerState: [String: Tensor] = [:]
+        for name in c.names where name.hasPrefix("optimizer.") {
+            let t = try tensor(name)
+            optimizerState[String(name.dropFirst("optimizer.".count))] = Tensor(shape: t.shape, scalars: try t.floats())
+        }
+        do { try loop.optimizer.restore(state: optimizerState, for: loop.network) }
+        catch { throw CheckpointStateError(path: path, "\(error)") }
+        try loadParameters(into: loop.network, from: c, path: path)
         let orderWords = try tensor("state.batch_order_generator").uint64s()
         let transformWords = try tensor("state.transform_generator").uint64s()
         guard orderWords.count == 4, transformWords.count == 4 else {

@@ -1,6 +1,21 @@
 import Datasets
 import Foundation
 
+/// The standard data sets Tangent reads.
+public enum DatasetKind: String, CaseIterable, Codable, Sendable {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+    case cifar10
+
+    /// The data set called `name` (`mnist`, `fashion-mnist`, `cifar10`), with an error listing the choices.
+    public init(name: String) throws {
+        guard let d = DatasetKind(rawValue: name) else {
+            throw ConfigurationError("unknown dataset '\(name)'; choose one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = d
+    }
+}
+
 /// The training and test sets of a run, and where they came from.
 public struct TrainingData: Sendable {
     public let train: ImageDataset
@@ -17,19 +32,23 @@ public struct TrainingData: Sendable {
         self.isEmbeddedSample = isEmbeddedSample
     }
 
-    /// Loads the configured data set, applying the subset options. With no data folder given,
-    /// MNIST falls back to the small sample shipped inside the package (and says so in `source`).
-    public static func load(_ config: TrainingConfiguration) throws -> TrainingData {
+    /// Loads a standard data set from `directory` (the standard files), keeping the first `trainSubset`
+    /// training images and `testSubset` test images. With no directory, MNIST falls back to the small
+    /// sample shipped inside the package (and says so in `source`).
+    public static func load(_ dataset: DatasetKind, directory: String?, trainSubset: Int? = nil,
+                            testSubset: Int? = nil) throws -> TrainingData {
+        if let n = trainSubset, n < 1 { throw ConfigurationError("the training subset must be positive, got \(n)") }
+        if let n = testSubset, n < 1 { throw ConfigurationError("the test subset must be positive, got \(n)") }
         var splits: DatasetSplits
         var source: String
         var embedded = false
-        switch (config.dataset, config.dataDirectory) {
+        switch (dataset, directory) {
         case (.mnist, nil):
             splits = try MNISTLoader.embeddedSample()
-            source = "the embedded MNIST sample (\(splits.train.count) train / \(splits.test.count) test images; pass --data-dir for the full data set)"
+            source = "the embedded MNIST sample (\(splits.train.count) train / \(splits.test.count) test images; give a data folder for the full data set)"
             embedded = true
         case (.fashionMNIST, nil), (.cifar10, nil):
-            throw ConfigurationError("\(config.dataset.rawValue) needs --data-dir (fetch the files with `tangent data download \(config.dataset.rawValue) --into DIR`)")
+            throw ConfigurationError("\(dataset.rawValue) needs a data folder with its standard files (the `tangent data download` command fetches them)")
         case (.mnist, let dir?):
             splits = try MNISTLoader.load(directory: dir, variant: .mnist)
             source = dir
@@ -41,11 +60,11 @@ public struct TrainingData: Sendable {
             source = dir
         }
         var train = splits.train, test = splits.test
-        if let n = config.trainSubset { train = train.firstSubset(min(n, train.count)) }
-        if let n = config.testSubset {
+        if let n = trainSubset { train = train.firstSubset(min(n, train.count)) }
+        if let n = testSubset {
             // CIFAR-10's test batch is grouped by class: take a seeded stratified-looking sample
             // rather than the first N (which would all be airplanes).
-            if config.dataset == .cifar10, n < test.count {
+            if dataset == .cifar10, n < test.count {
                 var rng = Kernels.Xoshiro256(seed: 0x7e57)
                 test = test.subset(indices: Array(rng.permutation(test.count).prefix(n)).sorted())
             } else {

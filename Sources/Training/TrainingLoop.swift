@@ -7,45 +7,67 @@ import NN
 /// Transforms each training batch before the update (adversarial training replaces it by its
 /// attacked version). A per-step strategy, not a second loop.
 public protocol BatchTransform: AnyObject {
-    /// Returns the inputs to train on for this batch. `model` is what the loop trains (the
-    /// network or its linearization); `rng` is the loop's own generator for transforms, saved in
-    /// checkpoints. Errors (e.g. a ``ShapeError`` from the model) abort the run.
-    func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) throws -> Tensor
+    /// Returns the inputs to train on for this batch. `model` is what the loop trains (the network or
+    /// its linearization), `loss` the loss it trains with; `rng` is the loop's own generator for
+    /// transforms, saved in checkpoints.
+    func transform(_ inputs: Tensor, labels: [Int32], model: Module, loss: Loss, rng: inout Xoshiro256) throws -> Tensor
 }
 
 /// Failures of a run, in plain words.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, loss: Float)
     case nonFiniteGradient(epoch: Int, step: Int, parameter: String)
+    /// The model, loss and data do not fit together (checked before training starts).
+    case incompatible(String)
 
     public var description: String {
         switch self {
         case .nonFiniteLoss(let e, let s, let l):
-            return "the training loss became \(l) at epoch \(e + 1), step \(s + 1); parameters were left at their last finite values (lower --lr, or check the data)"
+            return "the training loss became \(l) at epoch \(e + 1), step \(s + 1); parameters were left at their last finite values (lower the learning rate, or check the data)"
         case .nonFiniteGradient(let e, let s, let name):
-            return "the gradient of \(name) became non-finite at epoch \(e + 1), step \(s + 1); the update was not applied and parameters were left at their last finite values (lower --lr, or check the data)"
+            return "the gradient of \(name) became non-finite at epoch \(e + 1), step \(s + 1); the update was not applied and parameters were left at their last finite values (lower the learning rate, or check the data)"
+        case .incompatible(let detail):
+            return detail
         }
     }
 }
 
-/// The training loop: SGD over seeded batches, with events delivered to callbacks.
+/// The training loop: `fit` runs the optimiser over seeded batches of `data`, with events delivered to
+/// callbacks — `TrainingLoop(model:optimizer:loss:data:settings:log:)`, Keras/Lightning style.
 ///
 /// One object holds the whole state of a run — model, optimiser, data order, step counters, the
 /// generator used by batch transforms — so checkpoints can save it and `fit` can resume exactly.
+/// There is one model: ``network`` is the module passed in, and ``trainee`` — what the optimiser
+/// trains, attacks target, evaluation measures and kernel tracking differentiates — is that network,
+/// or its linearization after ``linearize(anchor:)``. Neither can be replaced from outside.
 public final class TrainingLoop {
-    public let configuration: TrainingConfiguration
-    /// The network; its parameters are the θ being trained.
+    /// The network passed in; its parameters are the θ being trained.
     public let network: Module
-    /// What SGD trains and attacks target: the network itself, or its linearization.
-    public var trainee: Module
-    public let optimizer: SGD
+    /// Its linearization around an anchor θ₀, once ``linearize(anchor:)`` has switched to it.
+    public private(set) var linearization: LinearizedModel?
+    /// What the optimiser trains and attacks target: the network, or its linearization.
+    public var trainee: Module { linearization ?? network }
+    /// The optimiser; its per-parameter state is saved in checkpoints.
+    public let optimizer: any Optimizer
+    /// The loss trained with (and, unless told otherwise, attacked and evaluated with).
+    public let loss: Loss
+    /// The learning rate of each step (nil: the optimiser's own rate throughout).
+    public let schedule: (any LearningRateSchedule)?
+    /// How the loop trains: epochs, batch size, seed, evaluation, attacks, tracking, checkpoints.
+    public let settings: TrainingSettings
+    /// The training and test sets.
     public let data: TrainingData
+    /// The run's metric files.
     public let log: MetricsLog
+    /// Observers of the run, in order.
     public var callbacks: [TrainingCallback] = []
     /// Applied to every batch before the step (adversarial training); nil trains on clean data.
     public var batchTransform: BatchTransform?
-    /// Extra state saved in checkpoints (e.g. the linearization point).
+    /// Extra state saved in checkpoints (e.g. a callback's companion state).
     public var checkpointExtensions: [CheckpointExtension] = []
+    /// A caller's description of the run (e.g. the command line's settings as JSON), stored in every
+    /// checkpoint as metadata `config` so tools can rebuild the run's components.
+    public var runDescription: String?
 
     /// Completed epochs.
     public internal(set) var epoch = 0
@@ -53,11 +75,11 @@ public final class TrainingLoop {
     public internal(set) var step = 0
     /// The seeded order of training examples, with its position in the current epoch.
     public internal(set) var batchOrder: BatchOrder
-    /// Randomness for batch transforms (e.g. PGD's random start).
+    /// Randomness for batch transforms (PGD's random start, augmentation).
     public var transformGenerator: Xoshiro256
     /// The current batch (set from `batchStart` to `batchEnd`).
     public internal(set) var batch: (inputs: Tensor, labels: [Int32])?
-    /// The inputs actually trained on for the current batch (after the transform).
+    /// The inputs actually trained on for the current batch (after augmentation and the transform).
     public internal(set) var trainedInputs: Tensor?
     /// Gradients of the current step, by parameter name (set at `afterBackward`).
     public internal(set) var gradients: [String: Tensor] = [:]
@@ -67,22 +89,46 @@ public final class TrainingLoop {
     public internal(set) var epochLossSum = 0.0
     public internal(set) var epochBatches = 0
 
-    /// A new run: the model initialised from the configuration's seed. Throws when the optimiser
-    /// refuses the configuration's settings.
-    public init(configuration: TrainingConfiguration, data: TrainingData, log: MetricsLog) throws {
-        self.configuration = configuration
-        var modelRNG = Xoshiro256(seed: configuration.seed)
-        network = try configuration.model.make(rng: &modelRNG, inputShape: [data.train.channels, data.train.height, data.train.width],
-                                           classes: data.train.classNames.count, twoLayerWidth: configuration.twoLayerWidth)
-        trainee = network
-        optimizer = try SGD(learningRate: configuration.learningRate, momentum: configuration.momentum,
-                            weightDecay: configuration.weightDecay)
+    /// A new run of `model` on `data`. Throws, before anything is trained, when the settings are
+    /// invalid or the model, loss, augmentation and data do not fit together (see
+    /// ``checkCompatibility(model:loss:data:settings:)``).
+    public init(model: Module, optimizer: any Optimizer, loss: Loss = .crossEntropy,
+                schedule: (any LearningRateSchedule)? = nil, data: TrainingData, settings: TrainingSettings,
+                log: MetricsLog) throws {
+        try settings.validate()
+        try Self.checkCompatibility(model: model, loss: loss, data: data, settings: settings)
+        network = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self.schedule = schedule
+        self.settings = settings
         self.data = data
         self.log = log
-        batchOrder = BatchOrder(count: data.train.count, batchSize: configuration.batchSize,
-                                generator: Xoshiro256(seed: configuration.seed &+ 0x5eed_0001), shuffle: configuration.shuffle)
-        transformGenerator = Xoshiro256(seed: configuration.seed &+ 0x5eed_0002)
-        batchTransform = configuration.adversarial.map { AdversarialTraining(attack: $0) }
+        batchOrder = BatchOrder(count: data.train.count, batchSize: settings.batchSize,
+                                generator: Xoshiro256(seed: settings.seed &+ 0x5eed_0001), shuffle: settings.shuffle)
+        transformGenerator = Xoshiro256(seed: settings.seed &+ 0x5eed_0002)
+        batchTransform = settings.adversarial.map { AdversarialTraining(attack: $0) }
+    }
+
+    /// Checks that `model` takes `data`'s images and gives one output row per image that `loss` accepts
+    /// with the data's labels (one forward pass on a training and a test image), and that the
+    /// augmentation suits the images. Every problem names the shapes involved.
+    public static func checkCompatibility(model: Module, loss: Loss, data: TrainingData, settings: TrainingSettings) throws {
+        guard data.train.count > 0 else { throw TrainingError.incompatible("the training set is empty") }
+        for (split, set) in [("training", data.train), ("test", data.test)] where set.count > 0 {
+            let (x, labels) = BatchAssembly.batch(set, indices: 0..<1)
+            let output: Tensor
+            do { output = try model(x) } catch {
+                throw TrainingError.incompatible("the model does not take the \(split) images (\(set.name), [1, \(set.channels), \(set.height), \(set.width)]): \(error)")
+            }
+            guard output.rank == 2, output.shape[0] == 1 else {
+                throw TrainingError.incompatible("the model maps one \(split) image to shape \(output.shape); a loss needs [1, outputs]")
+            }
+            do { _ = try loss(output, labels: labels) } catch {
+                throw TrainingError.incompatible("the loss '\(loss.name)' does not accept the model's output \(output.shape) with \(set.name)'s labels (\(set.classNames.count) classes): \(error)")
+            }
+        }
+        if let augmentation = settings.augmentation { try augmentation.validate(for: data.train) }
     }
 
     /// Logs a metric at the current epoch and step.
@@ -90,13 +136,20 @@ public final class TrainingLoop {
         try log.log(name, value, epoch: epoch, step: step)
     }
 
+    /// Switches training to the network's linearization around `anchor` (default: the current
+    /// parameters): from the next step on, the optimiser trains f_lin, attacks and evaluation target it
+    /// and kernel tracking uses its constant kernel. Checkpoints save the anchor.
+    public func linearize(anchor: [String: Tensor]? = nil) throws {
+        linearization = try anchor.map { try LinearizedModel(network: network, anchor: $0) } ?? LinearizedModel(network: network)
+    }
+
     /// Restores counters and data position (used by checkpoint restore).
     func restoreProgress(epoch: Int, step: Int, order: BatchOrder.State, lossSum: Double, batches: Int,
                          transformState: [UInt64]) {
         self.epoch = epoch
         self.step = step
-        batchOrder = BatchOrder(count: data.train.count, batchSize: configuration.batchSize,
-                                shuffle: configuration.shuffle, restoring: order)
+        batchOrder = BatchOrder(count: data.train.count, batchSize: settings.batchSize,
+                                shuffle: settings.shuffle, restoring: order)
         epochLossSum = lossSum
         epochBatches = batches
         if batchOrder.isEpochFinished && batchOrder.epoch < epoch {
@@ -108,11 +161,11 @@ public final class TrainingLoop {
         transformGenerator = Xoshiro256(state: transformState)
     }
 
-    /// Trains until `configuration.epochs` epochs are complete (continuing from the current state).
+    /// Trains until `settings.epochs` epochs are complete (continuing from the current state).
     public func fit() throws {
         for c in callbacks { try c.fitStart(self) }
         do {
-            while epoch < configuration.epochs {
+            while epoch < settings.epochs {
                 if batchOrder.position == 0 { for c in callbacks { try c.epochStart(self) } }
                 while let indices = batchOrder.nextBatch() {
                     try trainStep(indices)
@@ -134,24 +187,31 @@ public final class TrainingLoop {
     }
 
     private func trainStep(_ indices: ArraySlice<Int>) throws {
-        let (x, labels) = BatchAssembly.batch(data.train, indices: indices)
+        var (x, labels) = BatchAssembly.batch(data.train, indices: indices)
+        if let augmentation = settings.augmentation, !augmentation.isIdentity {
+            let shape = x.shape
+            x.withUnsafeMutablePointer {
+                augmentation.apply($0, count: shape[0], channels: shape[1], height: shape[2], width: shape[3], rng: &transformGenerator)
+            }
+        }
         batch = (x, labels)
         for c in callbacks { try c.batchStart(self) }
-        let inputs = try batchTransform?.transform(x, labels: labels, model: trainee, rng: &transformGenerator) ?? x
-        trainedInputs = inputs
         let model = trainee
-        let (loss, grads) = try model.lossAndGradients { try softmaxCrossEntropy(logits: try model(inputs), labels: labels) }
-        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: loss) }
+        let inputs = try batchTransform?.transform(x, labels: labels, model: model, loss: loss, rng: &transformGenerator) ?? x
+        trainedInputs = inputs
+        let (value, grads) = try model.lossAndGradients { try loss(try model(inputs), labels: labels) }
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, loss: value) }
         for (name, g) in grads where !g.withUnsafePointer({ Elementwise.allFinite($0, count: g.count) }) {
             throw TrainingError.nonFiniteGradient(epoch: epoch, step: step, parameter: name)
         }
         gradients = grads
         for c in callbacks { try c.afterBackward(self) }
+        if let schedule { optimizer.learningRate = schedule.learningRate(atStep: step) }
         try optimizer.update(model, gradients: grads)
         gradients = [:]
         step += 1
-        lastLoss = loss
-        epochLossSum += Double(loss)
+        lastLoss = value
+        epochLossSum += Double(value)
         epochBatches += 1
         for c in callbacks { try c.batchEnd(self) }
         batch = nil

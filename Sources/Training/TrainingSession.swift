@@ -1,48 +1,73 @@
 import Checkpoints
 import Foundation
+import NN
 
-/// Starting and resuming runs with the standard callbacks, as `tangent train` does.
+/// The values a run is made of: what `TrainingLoop.init` takes, plus a description to store with it.
+public struct RunComponents {
+    public var model: Module
+    public var optimizer: any Optimizer
+    public var loss: Loss
+    public var schedule: (any LearningRateSchedule)?
+    public var data: TrainingData
+    public var settings: TrainingSettings
+    /// The caller's description of the run as JSON (e.g. the command line's settings), written as
+    /// `config.json` and into every checkpoint (metadata `config`); nil: the settings are written.
+    public var description: Data?
+
+    /// A run of `model` on `data`.
+    public init(model: Module, optimizer: any Optimizer, loss: Loss = .crossEntropy, schedule: (any LearningRateSchedule)? = nil,
+                data: TrainingData, settings: TrainingSettings, description: Data? = nil) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self.schedule = schedule
+        self.data = data
+        self.settings = settings
+        self.description = description
+    }
+}
+
+/// Starting and resuming runs in a run folder with the standard callbacks, as `tangent train` does.
 public enum TrainingSession {
     /// Linearization (when configured), evaluation, robust evaluation, kernel tracking (when configured),
-    /// then `extra` (e.g. kernel tracking), progress, and checkpointing
-    /// last (so checkpoints include everything the epoch logged).
-    public static func standardCallbacks(_ config: TrainingConfiguration, runDirectory: String,
+    /// then `extra`, progress, and checkpointing last (so checkpoints include everything the epoch logged).
+    public static func standardCallbacks(_ settings: TrainingSettings, runDirectory: String,
                                          extra: [TrainingCallback] = [], progress: Bool = true) -> [TrainingCallback] {
-        var callbacks: [TrainingCallback] = config.linearizeAtEpoch.map { [LinearizationCallback(atEpoch: $0)] } ?? []
+        var callbacks: [TrainingCallback] = settings.linearizeAtEpoch.map { [LinearizationCallback(atEpoch: $0)] } ?? []
         callbacks += [EvaluationCallback(), RobustEvaluationCallback()]
-        if let tracking = config.kernelTracking, tracking.isEnabled {
+        if let tracking = settings.kernelTracking, tracking.isEnabled {
             callbacks.append(KernelDynamicsCallback(configuration: tracking, runDirectory: runDirectory))
         }
         callbacks += extra
         if progress { callbacks.append(ProgressCallback()) }
-        callbacks.append(CheckpointCallback(runDirectory: runDirectory, everyEpoch: config.checkpointEveryEpoch,
-                                            everySteps: config.checkpointEverySteps, keepLast: config.keepLast))
+        callbacks.append(CheckpointCallback(runDirectory: runDirectory, everyEpoch: settings.checkpointEveryEpoch,
+                                            everySteps: settings.checkpointEverySteps, keepLast: settings.keepLast))
         return callbacks
     }
 
-    /// A new run in `runDirectory`: writes config.json and opens the metric log.
-    public static func start(_ config: TrainingConfiguration, runDirectory: String,
-                             callbacks: (TrainingConfiguration, String) -> [TrainingCallback]) throws -> TrainingLoop {
-        try config.validate()
-        let data = try TrainingData.load(config)
+    /// A new run in `runDirectory`. The components are checked first (settings, and that model, loss,
+    /// augmentation and data fit together); only then is the folder created, `config.json` written and
+    /// the metric log opened.
+    public static func start(_ run: RunComponents, runDirectory: String,
+                             callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> TrainingLoop {
+        try run.settings.validate()
+        try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
         try RunDirectory.create(runDirectory)
-        try RunDirectory.writeConfiguration(config, to: runDirectory)
-        let loop = try TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: runDirectory))
-        loop.callbacks = callbacks(config, runDirectory)
-        return loop
+        return try open(run, in: runDirectory, callbacks: callbacks)
     }
 
-    /// Where a `--resume` argument points: the run folder and the checkpoint to load. A run folder
-    /// resumes from its newest readable checkpoint (older ones are tried when the newest is corrupt).
+    /// Where a run folder or checkpoint file to resume from points: the run folder and the checkpoint
+    /// to load. A run folder resumes from its newest readable checkpoint (older ones are tried when the
+    /// newest is corrupt).
     public static func locate(_ path: String) throws -> (runDirectory: String, checkpointPath: String, checkpoint: Checkpoint) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigurationError("--resume: \(path) does not exist")
+            throw ConfigurationError("cannot resume: \(path) does not exist")
         }
         if isDirectory.boolValue {
             let dir = CheckpointDirectory(path: (path as NSString).appendingPathComponent("checkpoints"))
             guard let loaded = try dir.loadLatestValid() else {
-                throw ConfigurationError("--resume: \(path) has no checkpoints (expected \(dir.path)/step-*.safetensors.zst)")
+                throw ConfigurationError("cannot resume: \(path) has no checkpoints (expected \(dir.path)/step-*.safetensors.zst)")
             }
             return (path, loaded.entry.path, loaded.checkpoint)
         }
@@ -52,33 +77,45 @@ public enum TrainingSession {
         return (run.isEmpty ? "." : run, path, checkpoint)
     }
 
-    /// Resumes a run: its stored configuration (adjusted by `adjust`, e.g. more epochs or a moved data
-    /// folder), its callbacks, and the exact state of the checkpoint.
+    /// Resumes a run from a run folder or checkpoint file. `components` builds the run's values from
+    /// the checkpoint (whose metadata `config` holds the description it was started with): the same
+    /// kind of model, optimiser and loss, with the settings it ran with — the epochs or data folder may
+    /// change. The checkpoint's exact state is then restored; a model, optimiser or settings that do
+    /// not match it are refused with the mismatching names.
     ///
     /// With `branchDirectory`, the continuation goes to a new run folder (its metric files start as
     /// copies of the original's), leaving the original run untouched — e.g. to linearize an existing
     /// run at one of its checkpoints.
     public static func resume(from path: String, into branchDirectory: String? = nil,
-                              adjust: (inout TrainingConfiguration) throws -> Void = { _ in },
-                              callbacks: (TrainingConfiguration, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
-        var (run, checkpointPath, checkpoint) = try locate(path)
-        if let branch = branchDirectory, branch != run {
+                              components: (_ checkpoint: Checkpoint) throws -> RunComponents,
+                              callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
+        var (runDirectory, checkpointPath, checkpoint) = try locate(path)
+        let run = try components(checkpoint)
+        try run.settings.validate()
+        try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
+        if let branch = branchDirectory, branch != runDirectory {
             try RunDirectory.create(branch)
             for file in ["metrics.jsonl", "metrics.csv"] {
-                let source = (run as NSString).appendingPathComponent(file), target = (branch as NSString).appendingPathComponent(file)
+                let source = (runDirectory as NSString).appendingPathComponent(file), target = (branch as NSString).appendingPathComponent(file)
                 try? FileManager.default.removeItem(atPath: target)
                 try FileManager.default.copyItem(atPath: source, toPath: target)
             }
-            run = branch
+            runDirectory = branch
         }
-        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: checkpointPath)
-        try adjust(&config)
-        try config.validate()
-        let data = try TrainingData.load(config)
-        try RunDirectory.writeConfiguration(config, to: run)
-        let loop = try TrainingLoop(configuration: config, data: data, log: try MetricsLog(directory: run))
-        loop.callbacks = callbacks(config, run)
+        let loop = try open(run, in: runDirectory, callbacks: callbacks)
         try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath)
         return (loop, checkpointPath)
+    }
+
+    /// Writes `config.json`, opens the metric log and builds the loop with its callbacks.
+    static func open(_ run: RunComponents, in runDirectory: String,
+                     callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> TrainingLoop {
+        let description = try run.description ?? run.settings.jsonData()
+        try RunDirectory.writeConfiguration(description, to: runDirectory)
+        let loop = try TrainingLoop(model: run.model, optimizer: run.optimizer, loss: run.loss, schedule: run.schedule,
+                                    data: run.data, settings: run.settings, log: try MetricsLog(directory: runDirectory))
+        loop.runDescription = run.description.map { String(decoding: $0, as: UTF8.self) }
+        loop.callbacks = callbacks(run.settings, runDirectory)
+        return loop
     }
 }

@@ -17,18 +17,19 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed for random starts.") var seed: UInt64 = 0
 
     func run() throws {
+        guard testSubset >= 1 else { throw ValidationError("--test-subset must be positive, got \(testSubset)") }
+        guard steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(steps)") }
+        if let stepSize, !(stepSize.isFinite && stepSize >= 0) { throw ValidationError("--step-size must be finite and not negative") }
         let (_, file, checkpoint) = try TrainingSession.locate(path)
-        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: file)
+        var config = try RunDescription.stored(in: checkpoint, path: file)
         if let dataDir { config.dataDirectory = dataDir }
         config.testSubset = testSubset
         let epsilons = try eps.split(separator: ",").map { s -> Float in
-            guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw ValidationError("--eps: '\(s)' is not a non-negative number") }
+            guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else { throw ValidationError("--eps: '\(s)' is not a finite non-negative number") }
             return v
         }
-        let data = try TrainingData.load(config)
-        var rng = Xoshiro256(seed: config.seed)
-        let model = try config.model.make(rng: &rng, inputShape: [data.test.channels, data.test.height, data.test.width],
-                                      classes: data.test.classNames.count, twoLayerWidth: config.twoLayerWidth)
+        let run = try config.components()
+        let (model, data) = (run.model, run.data)
         try TrainingCheckpoint.loadParameters(into: model, from: checkpoint, path: file)
         print("checkpoint: \(file) (epoch \(checkpoint.metadata["epoch"] ?? "?"), step \(checkpoint.metadata["step"] ?? "?"))")
         print("data: \(data.source), \(data.test.count) test images")
@@ -37,7 +38,8 @@ struct EvalCommand: ParsableCommand {
         for e in epsilons {
             let attack = PGDConfiguration(epsilon: e, stepSize: stepSize ?? defaults.stepSize, steps: steps, randomStart: randomStart)
             var attackRNG = Xoshiro256(seed: seed)
-            let r = try RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack), rng: &attackRNG)
+            let r = try RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack),
+                                                  loss: run.loss, rng: &attackRNG)
             print(String(format: "%-8.4f  %14.4f  %15.4f  %16.4f", e, r.cleanAccuracy, r.robustAccuracy, r.adversarialLoss))
             if let w = r.gradientMaskingWarning { print("warning: \(w)") }
         }

@@ -41,7 +41,8 @@ struct NTKCommand: ParsableCommand {
     func run() throws {
         guard let kernelKind = KernelKind(rawValue: kind) else { throw ValidationError("--kind takes full or traced, not '\(kind)'") }
         let loaded = try ModelSource.load(source, model: model, seed: seed, width: width, dataset: dataset, dataDir: dataDir)
-        let data = try TrainingData.load(loaded.dataConfiguration)
+        let c = loaded.dataConfiguration
+        let data = try TrainingData.load(c.dataset, directory: c.dataDirectory, trainSubset: c.trainSubset, testSubset: c.testSubset)
         let images: ImageDataset
         switch split {
         case "train": images = data.train
@@ -88,11 +89,11 @@ struct ModelSource {
     /// What was loaded, for humans.
     let description: String
     /// The data settings to draw the probe from (the run's, adjusted by the command's options).
-    let dataConfiguration: TrainingConfiguration
+    let dataConfiguration: RunDescription
 
     static func load(_ source: String?, model: String?, seed: UInt64, width: Int, dataset: String?,
                      dataDir: String?) throws -> ModelSource {
-        var config: TrainingConfiguration?
+        var config: RunDescription?
         var checkpoint: Checkpoint?
         var description: String
         if let source {
@@ -101,7 +102,7 @@ struct ModelSource {
                 throw ValidationError("\(source) does not exist")
             }
             if isDirectory.boolValue {
-                config = try RunDirectory.readConfiguration(from: source)
+                config = try RunDescription.stored(inRunFolder: source)
                 let folder = CheckpointDirectory(path: (source as NSString).appendingPathComponent("checkpoints"))
                 guard let latest = try folder.loadLatestValid() else {
                     throw ValidationError("\(source) has no checkpoints (expected \(folder.path)/step-*.safetensors.zst)")
@@ -113,7 +114,7 @@ struct ModelSource {
                 checkpoint = file
                 description = source
                 if let json = file.metadata["config"] {
-                    config = try? TrainingConfiguration.decode(Data(json.utf8))
+                    config = try? RunDescription.decode(Data(json.utf8))
                 }
             }
         } else {
@@ -126,9 +127,9 @@ struct ModelSource {
             throw ValidationError("\(source ?? "the checkpoint") does not say which model it holds (metadata 'model'); pass --model")
         }
         let kind = try ModelKind(argument: kindName)
-        var dataConfig = config ?? TrainingConfiguration.paperDefaults(model: kind)
+        var dataConfig = config ?? RunDescription.defaults(model: kind)
         if config == nil || model != nil { dataConfig.model = kind }
-        if let dataset { dataConfig.dataset = try DatasetKind(argument: dataset) }
+        if let dataset { dataConfig.dataset = try DatasetKind(name: dataset) }
         else if config == nil { dataConfig.dataset = kind.isCIFAR ? .cifar10 : .mnist }
         if let dataDir { dataConfig.dataDirectory = dataDir }
 
@@ -136,7 +137,8 @@ struct ModelSource {
         var modelWidth = config?.twoLayerWidth ?? width
         if kind == .twoLayer, let hidden = checkpoint?["hidden.weight"], hidden.shape.count == 2 { modelWidth = hidden.shape[0] }
         var rng = Xoshiro256(seed: seed)
-        let network = try kind.make(rng: &rng, inputShape: inputShape, twoLayerWidth: modelWidth)
+        let network = try kind.make(rng: &rng, inputShape: inputShape, twoLayerWidth: modelWidth,
+                                    hiddenWidths: config?.hiddenWidths ?? [512], width: config?.modelWidth ?? 64)
         if let checkpoint {
             try TrainingCheckpoint.loadParameters(into: network, from: checkpoint, path: description)
             let position = [checkpoint.metadata["epoch"].map { "epoch \($0)" }, checkpoint.metadata["step"].map { "step \($0)" }]

@@ -6,16 +6,26 @@ import Tangent
 /// folder (config.json, metrics.jsonl, metrics.csv).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train the paper's MNIST or CIFAR-10 CNN (or the two-layer net).")
+        commandName: "train", abstract: "Train the paper's MNIST or CIFAR-10 CNN, or another built-in model.")
 
-    @Option(help: "mnist-cnn | cifar-cnn | two-layer") var model: String = "mnist-cnn"
+    @Option(help: "mnist-cnn | cifar-cnn | two-layer | mlp | resnet8 | resnet20 | myrtle5") var model: String = "mnist-cnn"
     @Option(help: "mnist | fashion-mnist | cifar10 (default: the model's)") var dataset: String?
     @Option(help: "Folder with the standard data files (default: the embedded MNIST sample).") var dataDir: String?
     @Option(help: "Epochs to train (default 10; with --resume, the stored value unless given).") var epochs: Int?
-    @Option(help: "Batch size (default 300 MNIST, 250 CIFAR-10).") var batchSize: Int?
-    @Option(help: "Learning rate.") var lr: Float = 0.01
+    @Option(help: "Batch size (default 300 MNIST, 250 CIFAR-10, 128 for the ResNets).") var batchSize: Int?
+    @Option(help: "sgd | adam | adamw") var optimizer: String = "sgd"
+    @Option(help: "Learning rate (the schedule's peak).") var lr: Float = 0.01
     @Option(help: "SGD momentum.") var momentum: Float = 0
-    @Option(help: "Weight decay.") var weightDecay: Float = 0
+    @Flag(help: "Nesterov momentum (SGD with --momentum > 0).") var nesterov = false
+    @Option(help: "Weight decay (L2 for sgd and adam, decoupled for adamw).") var weightDecay: Float = 0
+    @Option(help: "Adam's β1.") var beta1: Float = 0.9
+    @Option(help: "Adam's β2.") var beta2: Float = 0.999
+    @Option(help: "Learning-rate schedule: constant | step | cosine (over the whole run).") var schedule: String = "constant"
+    @Option(help: "With --schedule step: multiply the rate by --lr-gamma every N steps.") var lrStepEvery: Int?
+    @Option(help: "With --schedule step: the factor.") var lrGamma: Float = 0.1
+    @Option(help: "With --schedule cosine: the final rate.") var minLr: Float = 0
+    @Option(help: "Linear warm-up over the first N steps.") var warmupSteps: Int = 0
+    @Option(help: "ce (softmax cross-entropy) | mse (one-hot) | mse-pm1 (±1 targets) | bce (binary cross-entropy with logits); attacks maximise the same loss.") var loss: String = "ce"
     @Option(help: "Random seed (model, data order, attacks).") var seed: UInt64 = 0
     @Option(help: "Train on the first N training images.") var trainSubset: Int?
     @Option(help: "Evaluate on N test images.") var testSubset: Int?
@@ -23,6 +33,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Evaluate every N epochs.") var evalEvery: Int = 1
     @Flag(help: "Visit training images in file order every epoch (as the paper's reference code).") var noShuffle = false
     @Option(help: "Width of the two-layer network.") var width: Int = 4096
+    @Option(help: "Hidden widths of the mlp, comma-separated.") var hidden: String = "512"
+    @Option(help: "Channels of every myrtle5 convolution.") var modelWidth: Int = 64
+    @Option(help: "Augmentation: random crops of the image zero-padded by N pixels (CIFAR: 4).") var cropPadding: Int = 0
+    @Flag(help: "Augmentation: random horizontal flips.") var flip = false
     @Option(help: "Run folder (default: a new folder under checkpoints/).") var runDir: String?
     @Option(help: "Adversarial training: pgd | fgsm.") var adversarial: String?
     @Option(help: "Attack radius ε (default 0.3 MNIST, 8/255 CIFAR-10).") var eps: Float?
@@ -37,16 +51,26 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "From this epoch on, train the network's linearization around its parameters at that epoch (0: at initialisation).") var linearizeAtEpoch: Int?
     @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it.") var resume: String?
 
-    func makeConfiguration() throws -> TrainingConfiguration {
+    func makeDescription() throws -> RunDescription {
         let kind = try ModelKind(argument: model)
-        var c = TrainingConfiguration.paperDefaults(model: kind)
-        if let dataset { c.dataset = try DatasetKind(argument: dataset) }
+        var c = RunDescription.defaults(model: kind)
+        if let dataset { c.dataset = try DatasetKind(name: dataset) }
         c.dataDirectory = dataDir
         c.epochs = epochs ?? 10
         c.batchSize = batchSize ?? kind.defaultBatchSize
+        c.optimizer = optimizer
         c.learningRate = lr
         c.momentum = momentum
+        c.nesterov = nesterov
         c.weightDecay = weightDecay
+        c.beta1 = beta1
+        c.beta2 = beta2
+        c.schedule = schedule
+        c.scheduleStepEvery = lrStepEvery
+        c.scheduleGamma = lrGamma
+        c.minimumLearningRate = minLr
+        c.warmupSteps = warmupSteps
+        c.loss = loss
         c.seed = seed
         c.trainSubset = trainSubset
         c.testSubset = testSubset
@@ -54,6 +78,13 @@ struct TrainCommand: ParsableCommand {
         c.evalEvery = evalEvery
         c.shuffle = !noShuffle
         c.twoLayerWidth = width
+        c.hiddenWidths = try hidden.split(separator: ",").map {
+            guard let w = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--hidden takes comma-separated widths such as 512,256, not '\(hidden)'") }
+            return w
+        }
+        c.modelWidth = modelWidth
+        c.cropPadding = cropPadding
+        c.horizontalFlip = flip
         var pgd = PGDConfiguration.paper(cifar: c.dataset == .cifar10)
         if let eps { pgd.epsilon = eps }
         if let stepSize { pgd.stepSize = stepSize }
@@ -76,8 +107,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The callbacks of a run: the standard ones plus kernel tracking when configured.
-    static func callbacks(_ config: TrainingConfiguration, runDirectory: String) -> [TrainingCallback] {
-        TrainingSession.standardCallbacks(config, runDirectory: runDirectory)
+    static func callbacks(_ settings: TrainingSettings, runDirectory: String) -> [TrainingCallback] {
+        TrainingSession.standardCallbacks(settings, runDirectory: runDirectory)
     }
 
     /// Options a resumed run accepts; every other setting comes from the run's stored configuration.
@@ -98,17 +129,23 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let loop: TrainingLoop
         if let resume {
-            let (resumed, path) = try TrainingSession.resume(from: resume, into: runDir, adjust: { c in
+            let (resumed, path) = try TrainingSession.resume(from: resume, into: runDir, components: { checkpoint in
+                var c = try RunDescription.stored(in: checkpoint, path: resume)
+                if let epochs, epochs > c.epochs, c.schedule != "constant" {
+                    print("note: the \(c.schedule) learning-rate schedule keeps the length it was given when the run started; the added epochs continue where it ends")
+                }
                 if let epochs { c.epochs = epochs }
                 if let dataDir { c.dataDirectory = dataDir }
                 if let linearizeAtEpoch { c.linearizeAtEpoch = linearizeAtEpoch }
+                return try c.components()
             }, callbacks: Self.callbacks)
             loop = resumed
             print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
         } else {
-            let config = try makeConfiguration()
-            let dir = try runDir ?? RunDirectory.makeNew(model: config.model)
-            loop = try TrainingSession.start(config, runDirectory: dir, callbacks: Self.callbacks)
+            let description = try makeDescription()
+            let run = try description.components()
+            let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
+            loop = try TrainingSession.start(run, runDirectory: dir, callbacks: Self.callbacks)
             print("run folder: \(dir)")
         }
         print("data: \(loop.data.source)")

@@ -81,8 +81,11 @@ func softmaxResidual(_ z: Tensor, labels: [Int32]) throws -> Tensor {
 }
 
 /// Fraction of rows whose largest logit is at the label.
+/// With a single output column (a binary model), the prediction is 1 where the output is positive.
 public func accuracy(logits: Tensor, labels: [Int32]) -> Double {
-    let predicted = logits.withUnsafePointer { argmaxRows($0, rows: logits.shape[0], columns: logits.shape[1]) }
+    let predicted: [Int32] = logits.shape.count == 2 && logits.shape[1] == 1
+        ? logits.scalars.map { $0 > 0 ? 1 : 0 }
+        : logits.withUnsafePointer { argmaxRows($0, rows: logits.shape[0], columns: logits.shape[1]) }
     let correct = zip(predicted, labels).filter { $0 == $1 }.count
     return labels.isEmpty ? 0 : Double(correct) / Double(labels.count)
 }

@@ -1,8 +1,7 @@
-import Kernels
-import NN
+import Tangent
 
 /// The models `tangent` can build by name.
-public enum ModelKind: String, CaseIterable, Codable, Sendable {
+enum ModelKind: String, CaseIterable, Codable, Sendable {
     case mnistCNN = "mnist-cnn"
     case cifarCNN = "cifar-cnn"
     case twoLayer = "two-layer"
@@ -12,7 +11,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case myrtle5
 
     /// Parses a command-line name, with a clear error listing the choices.
-    public init(argument: String) throws {
+    init(argument: String) throws {
         guard let k = ModelKind(rawValue: argument) else {
             throw ConfigurationError("unknown model '\(argument)'; choose one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -20,13 +19,13 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     }
 
     /// Whether the model is built for CIFAR-10's 3×32×32 images (the others take 1×28×28 by default).
-    public var isCIFAR: Bool { [.cifarCNN, .resnet8, .resnet20, .myrtle5].contains(self) }
+    var isCIFAR: Bool { [.cifarCNN, .resnet8, .resnet20, .myrtle5].contains(self) }
 
     /// Per-image input shape [C, H, W].
-    public var inputShape: [Int] { isCIFAR ? [3, 32, 32] : [1, 28, 28] }
+    var inputShape: [Int] { isCIFAR ? [3, 32, 32] : [1, 28, 28] }
 
     /// The paper's batch size: 300 for MNIST, 250 for CIFAR-10 (128 for the ResNets, He et al.'s).
-    public var defaultBatchSize: Int {
+    var defaultBatchSize: Int {
         switch self {
         case .resnet8, .resnet20: return 128
         default: return isCIFAR ? 250 : 300
@@ -35,7 +34,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
 
     /// Builds the model with the paper's initialisation. `twoLayerWidth` applies to `two-layer`,
     /// `hiddenWidths` to `mlp` (default one hidden layer of 512), `width` to `myrtle5` (default 64).
-    public func make(rng: inout Xoshiro256, inputShape: [Int]? = nil, classes: Int = 10,
+    func make(rng: inout Xoshiro256, inputShape: [Int]? = nil, classes: Int = 10,
                      twoLayerWidth: Int = 4096, hiddenWidths: [Int] = [512], width: Int = 64) throws -> Sequential {
         let shape = inputShape ?? self.inputShape
         switch self {
@@ -49,10 +48,4 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .myrtle5: return try Architectures.myrtle(depth: 5, width: width, inputChannels: shape[0], classes: classes, rng: &rng)
         }
     }
-}
-
-/// A configuration or command-line problem, described in plain words.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
