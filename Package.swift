@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` (DocC); a plugin only, linked into nothing.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -51,6 +53,7 @@ let package = Package(
         .executableTarget(name: "ResumeRun", dependencies: ["Tangent"], path: "Examples/ResumeRun"),
         .executableTarget(name: "AdversarialMNIST", dependencies: ["Tangent"], path: "Examples/AdversarialMNIST"),
         .executableTarget(name: "LinearizedMNIST", dependencies: ["Tangent"], path: "Examples/LinearizedMNIST"),
+        .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),

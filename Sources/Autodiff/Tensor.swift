@@ -3,7 +3,9 @@ import Kernels
 /// Reference-counted, 64-byte-aligned Float storage shared by tensors until one of them mutates
 /// (copy-on-write).
 public final class TensorStorage: @unchecked Sendable {
+    /// The 64-byte-aligned elements.
     public let pointer: UnsafeMutablePointer<Float>
+    /// How many Floats the storage holds.
     public let count: Int
 
     /// Takes ownership of a buffer from `FloatBuffer.allocate`.

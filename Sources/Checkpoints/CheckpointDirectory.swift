@@ -44,7 +44,10 @@ public struct CheckpointDirectory: Sendable {
     public let compressionLevel: Int
 
     /// A directory handle; nothing is created until the first ``save(_:step:)``.
-    /// - Parameter keepLast: how many newest checkpoints to keep; values below 1 are treated as 1.
+    /// - Parameters:
+    ///   - path: the folder of the checkpoint files.
+    ///   - keepLast: how many newest checkpoints to keep; values below 1 are treated as 1.
+    ///   - compressionLevel: the zstd level of new files.
     public init(path: String, keepLast: Int = 3, compressionLevel: Int = CheckpointFile.defaultLevel) {
         self.path = path
         self.keepLast = max(1, keepLast)

@@ -22,7 +22,9 @@ public enum CheckpointFile {
     }
 
     /// Decodes complete file bytes (zstd frame, then payload), validating both strictly.
-    /// - Parameter path: used only to attribute errors.
+    /// - Parameters:
+    ///   - fileBytes: the whole file.
+    ///   - path: used only to attribute errors.
     public static func decode(fileBytes: [UInt8], path: String? = nil) throws -> Checkpoint {
         do {
             return try SafeTensorsCodec.decode(ZstdFrame.decompress(fileBytes))

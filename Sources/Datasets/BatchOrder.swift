@@ -2,7 +2,7 @@ import Kernels
 
 /// The seeded order in which a training loop visits a data set, epoch after epoch.
 ///
-/// Each epoch's order is a permutation of `0..<count` drawn from a ``Xoshiro256`` (or `0..<count` in
+/// Each epoch's order is a permutation of `0..<count` drawn from a `Xoshiro256` (or `0..<count` in
 /// order when `shuffle` is false), cut into batches of `batchSize`; the last partial batch is kept unless
 /// `dropLast` is set. ``state`` — the generator state at the start of the current epoch, the epoch index
 /// and the position within the epoch — is all a checkpoint needs: ``init(count:batchSize:shuffle:dropLast:restoring:)``

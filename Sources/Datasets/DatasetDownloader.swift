@@ -70,6 +70,8 @@ public enum DatasetDownloader {
     /// ``CIFAR10Loader/load(from:)`` on `directory`.
     ///
     /// - Parameters:
+    ///   - dataset: which data set.
+    ///   - directory: where its files go.
     ///   - baseURL: overrides ``defaultBaseURL(for:)`` (a mirror, or a local server in tests).
     ///   - files: overrides ``publishedFiles(for:)`` (names and checksums).
     ///   - timeout: the most seconds each file may take.

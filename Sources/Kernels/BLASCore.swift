@@ -35,6 +35,7 @@ public enum BLASCore {
     /// Vector-width tiers of OpenBLAS's x86-64 kernel sets, and the one a processor supports.
     public enum Tier: Int, Comparable, Sendable {
         case sse = 0, avx, avx2, avx512
+        /// Tiers order by the width of their vector instructions.
         public static func < (a: Tier, b: Tier) -> Bool { a.rawValue < b.rawValue }
 
         /// The OpenBLAS kernel set to force for this tier (only the two wide tiers are ever forced).

@@ -1,9 +1,13 @@
 /// The shape of a 2-D convolution over an NCHW batch: kernel size, stride and zero padding.
 public struct ConvGeometry: Sendable, Equatable {
+    /// The input batch: images, channels, height and width.
     public var batch, inChannels, height, width: Int
+    /// The filters: output channels and kernel size.
     public var outChannels, kernelHeight, kernelWidth: Int
+    /// The stride, and the zero padding on every side.
     public var stride, padding: Int
 
+    /// The geometry of a convolution.
     public init(batch: Int, inChannels: Int, height: Int, width: Int,
                 outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
@@ -11,7 +15,9 @@ public struct ConvGeometry: Sendable, Equatable {
         self.stride = stride; self.padding = padding
     }
 
+    /// Output height.
     public var outHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    /// Output width.
     public var outWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
     /// Rows of the patch matrix: one per (input channel, kernel row, kernel column).
     public var patchSize: Int { inChannels * kernelHeight * kernelWidth }

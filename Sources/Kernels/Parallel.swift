@@ -30,6 +30,7 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// `TANGENT_THREADS` environment variable when set (e.g. 1 to run two jobs side by side without
 /// oversubscribing the cores — OpenBLAS threads busy-wait, so oversubscription is very costly).
 public enum ProcessInfoCores {
+    /// Worker threads: `TANGENT_THREADS` when set to a positive number, else the online processors.
     public static let count: Int = {
         if let value = getenv("TANGENT_THREADS"), let n = Int(String(cString: value)), n > 0 { return n }
         #if canImport(Glibc)

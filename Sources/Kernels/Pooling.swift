@@ -1,13 +1,18 @@
 /// 2-D pooling over NCHW buffers with a square window equal to its stride (no overlap, VALID),
 /// the paper's 2×2 / stride-2 pools. Output size is floor(H / k) × floor(W / k).
 public struct PoolGeometry: Sendable, Equatable {
+    /// Images, channels, input height and width, and the square window (= stride).
     public var batch, channels, height, width, window: Int
+    /// The geometry of a pooling.
     public init(batch: Int, channels: Int, height: Int, width: Int, window: Int) {
         self.batch = batch; self.channels = channels; self.height = height; self.width = width
         self.window = window
     }
+    /// Output height.
     public var outHeight: Int { height / window }
+    /// Output width.
     public var outWidth: Int { width / window }
+    /// Image planes: batch × channels.
     public var planes: Int { batch * channels }
 }
 

@@ -28,6 +28,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable, Codable {
     }
 
     @inlinable
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotl(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -7,6 +7,7 @@ import Foundation
 /// decoupled). The step count t is per parameter and saved with the moments.
 public final class Adam: Optimizer {
     public var learningRate: Float
+    /// The moment decay rates β₁, β₂ and the denominator's ε.
     public let beta1: Float, beta2: Float, epsilon: Float
     /// λ.
     public let weightDecay: Float

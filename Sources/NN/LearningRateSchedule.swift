@@ -18,6 +18,7 @@ public struct ConstantSchedule: LearningRateSchedule {
 
 /// `rate · γ^⌊step / every⌋` (PyTorch's StepLR with steps instead of epochs).
 public struct StepSchedule: LearningRateSchedule {
+    /// The initial rate, the period in steps and the factor γ.
     public let rate: Float, every: Int, gamma: Float
     /// Multiplies `rate` by `gamma` every `every` steps; `every` must be positive.
     public init(rate: Float, every: Int, gamma: Float) throws {
@@ -33,6 +34,7 @@ public struct StepSchedule: LearningRateSchedule {
 /// Cosine annealing from `rate` to `minimum` over `totalSteps` steps, then `minimum` (PyTorch's
 /// CosineAnnealingLR within its length; past it PyTorch's rate rises again, this one stays at `minimum`).
 public struct CosineSchedule: LearningRateSchedule {
+    /// The initial rate, the final rate and the schedule's length in steps.
     public let rate: Float, minimum: Float, totalSteps: Int
     /// `totalSteps` must be positive.
     public init(rate: Float, totalSteps: Int, minimum: Float = 0) throws {
@@ -52,7 +54,9 @@ public struct CosineSchedule: LearningRateSchedule {
 /// A linear warm-up from `rate/warmupSteps` to the following schedule's rate over `warmupSteps` steps,
 /// then that schedule (counted from the end of the warm-up).
 public struct WarmupSchedule: LearningRateSchedule {
+    /// Steps of the linear warm-up.
     public let warmupSteps: Int
+    /// The schedule after the warm-up, counted from its end.
     public let then: any LearningRateSchedule
     /// `warmupSteps` must be positive.
     public init(warmupSteps: Int, then: any LearningRateSchedule) throws {

@@ -17,7 +17,7 @@ public struct Loss: Sendable {
         self.body = body
     }
 
-    /// The loss of `outputs` ([N, C]) against `labels` (N values in 0..<C). Throws a ``ShapeError`` when
+    /// The loss of `outputs` ([N, C]) against `labels` (N values in 0..<C). Throws a `ShapeError` when
     /// they do not fit together.
     public func callAsFunction(_ outputs: Tensor, labels: [Int32]) throws -> Tensor {
         guard outputs.rank == 2, outputs.shape[0] == labels.count else {

@@ -33,7 +33,7 @@ public final class Parameter {
 /// ```
 /// A module may instead list its ``children`` and ``ownParameters`` explicitly (``Sequential`` does).
 public protocol Module: AnyObject {
-    /// Applies the module to a batch. Throws a ``ShapeError`` when the input does not fit.
+    /// Applies the module to a batch. Throws a `ShapeError` when the input does not fit.
     func callAsFunction(_ input: Tensor) throws -> Tensor
     /// The direct sub-modules with their names, in a fixed order (default: found by reflection).
     var children: [(name: String, module: Module)] { get }
@@ -88,7 +88,7 @@ extension Module {
         namedParameters.first { $0.name == name }?.parameter
     }
 
-    /// Calls `child` (named `name` in this module) on `input`; a ``ShapeError`` raised inside it gains
+    /// Calls `child` (named `name` in this module) on `input`; a `ShapeError` raised inside it gains
     /// `name` in its module path. Containers call their children through this, and a user's module
     /// can too, so an error says where in the tree it happened (`block2.conv1`).
     public func callChild(_ name: String, _ child: Module, _ input: Tensor) throws -> Tensor {

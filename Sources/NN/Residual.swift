@@ -2,7 +2,7 @@ import Autodiff
 
 /// A skip connection: `body(x) + shortcut(x)`, with the identity as the default shortcut (He et al.
 /// 2016). Parameters are named `body.…` and `shortcut.…`. A body whose output shape differs from
-/// the shortcut's gives a ``ShapeError`` naming both shapes.
+/// the shortcut's gives a `ShapeError` naming both shapes.
 public final class Residual: Module {
     /// The residual branch.
     public let body: Module

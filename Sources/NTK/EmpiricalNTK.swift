@@ -42,7 +42,7 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
 /// materialising the Jacobian (all trainable parameters, weights and biases, no normalisation).
 ///
 /// One forward pass records the graph; C reverse passes (one per logit c, seeding ∂f_c on every sample)
-/// give each structured node's output cotangent δ_{i,c}. Then, per parameter (see ``RecordedBatch``):
+/// give each structured node's output cotangent δ_{i,c}. Then, per parameter (see `RecordedBatch`):
 /// - the weight and bias of a dense primitive with inputs a_i: K += (δ_ic·δ_jd)(a_i·a_j + 1);
 /// - of a convolution: the per-sample weight gradients G_ic = δ_ic · patches_iᵀ are stacked as the rows
 ///   of G and K += G Gᵀ by SYRK, in tiles of output channels sized to the memory budget (tiling the
@@ -69,7 +69,7 @@ public enum EmpiricalNTK {
         }
     }
 
-    /// The kernel of `model` on `inputs` ([N, …]). A ``LinearizedModel`` gives J(θ₀) J(θ₀)ᵀ.
+    /// The kernel of `model` on `inputs` ([N, …]). A `LinearizedModel` gives J(θ₀) J(θ₀)ᵀ.
     public static func compute(_ model: Module, inputs: Tensor, options: Options = Options()) throws -> KernelMatrix {
         if let linearized = model as? LinearizedModel {
             return try linearized.withAnchorParameters { try compute($0, inputs: inputs, options: options) }

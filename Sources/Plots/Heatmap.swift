@@ -53,6 +53,7 @@ public struct Heatmap: Chart {
         self.valueRange = valueRange
     }
 
+    /// The chart as a complete SVG document.
     public func render() -> String {
         let rows = values.count
         let columns = values.map(\.count).max() ?? 0

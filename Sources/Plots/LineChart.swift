@@ -93,6 +93,7 @@ public struct LineChart: Chart {
         x.isFinite && y.isFinite && (!logScaleY || y > 0)
     }
 
+    /// The chart as a complete SVG document.
     public func render() -> String {
         var canvas = SVGCanvas(width: width, height: height)
         let titleHeight = title.isEmpty ? 16.0 : 40.0

@@ -85,6 +85,7 @@ public struct PolarPlot: Chart {
         p.radius.isFinite && p.angle.isFinite && p.radius >= 0
     }
 
+    /// The chart as a complete SVG document.
     public func render() -> String {
         let points = trajectories.flatMap(\.points).filter(PolarPlot.isPlottable)
         let entries = trajectories.enumerated().map { k, t in

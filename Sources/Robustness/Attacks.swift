@@ -5,8 +5,11 @@ import NN
 /// Settings of a PGD attack. The defaults reproduce the paper's reference code: start at δ = 0,
 /// no clipping to [0, 1] until the end.
 public struct PGDConfiguration: Codable, Sendable, Equatable {
+    /// The radius ε of the ℓ∞ (or ℓ2) ball.
     public var epsilon: Float
+    /// The step size α of each ascent step.
     public var stepSize: Float
+    /// The number of ascent steps.
     public var steps: Int
     /// Start uniformly inside the ε-ball instead of at zero.
     public var randomStart: Bool
@@ -14,6 +17,7 @@ public struct PGDConfiguration: Codable, Sendable, Equatable {
     /// at the end (the paper's variant).
     public var clipEveryStep: Bool
 
+    /// PGD with radius `epsilon`, step `stepSize` and `steps` steps (20: PGD-20).
     public init(epsilon: Float, stepSize: Float, steps: Int = 20, randomStart: Bool = false, clipEveryStep: Bool = false) {
         self.epsilon = epsilon
         self.stepSize = stepSize
@@ -34,7 +38,7 @@ public struct PGDConfiguration: Codable, Sendable, Equatable {
 public enum Attacks {
     /// The `loss` of `model` at `x` (mean cross-entropy by default) and its gradient with respect to `x`
     /// (zero when the model's output does not depend on its input: the gradient-masking report then
-    /// flags it). Throws a ``ShapeError`` when `x` or `labels` do not fit the model.
+    /// flags it). Throws a `ShapeError` when `x` or `labels` do not fit the model.
     public static func inputGradient(of model: Module, at x: Tensor, labels: [Int32],
                                      loss: Loss = .crossEntropy) throws -> (loss: Float, gradient: Tensor) {
         let leaf = x.detached.requiringGradient()

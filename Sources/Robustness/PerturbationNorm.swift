@@ -7,14 +7,15 @@ public protocol PerturbationNorm: Sendable {
     /// The starting perturbation: zero, or random inside the ε-ball.
     func start(shape: [Int], epsilon: Float, random: Bool, rng: inout Xoshiro256) -> Tensor
     /// The ascent direction from the loss gradient with respect to the perturbation. May throw the
-    /// ``ShapeError`` of an op it uses.
+    /// `ShapeError` of an op it uses.
     func direction(_ gradient: Tensor) throws -> Tensor
-    /// Projects a perturbation onto the ε-ball. May throw the ``ShapeError`` of an op it uses.
+    /// Projects a perturbation onto the ε-ball. May throw the `ShapeError` of an op it uses.
     func project(_ delta: Tensor, epsilon: Float) throws -> Tensor
 }
 
 /// The ℓ∞ ball: sign-gradient steps, elementwise clipping to [−ε, ε], uniform random start.
 public struct LInfinity: PerturbationNorm {
+    /// The ℓ∞ geometry.
     public init() {}
 
     public func start(shape: [Int], epsilon: Float, random: Bool, rng: inout Xoshiro256) -> Tensor {

@@ -5,11 +5,15 @@ import NN
 
 /// Clean and robust accuracy on the same examples, with a gradient-masking diagnostic.
 public struct RobustnessReport: Sendable, Equatable {
+    /// How many examples were attacked.
     public var examples: Int
+    /// Accuracy on the clean examples.
     public var cleanAccuracy: Double
+    /// Accuracy on their attacked versions.
     public var robustAccuracy: Double
     /// The mean loss (the one attacked, cross-entropy by default) on clean and on attacked inputs.
     public var cleanLoss: Double
+    /// The mean loss on the attacked examples.
     public var adversarialLoss: Double
     /// Fraction of examples whose input gradient (at the clean input) is exactly zero. A large
     /// value means the attack cannot move and the robust accuracy is not to be trusted.

@@ -6,7 +6,9 @@ import Robustness
 /// Adversarial training as a batch transform: every batch is replaced by its attacked version
 /// (against the model being trained, the linearized one included) before the SGD step.
 public final class AdversarialTraining: BatchTransform {
+    /// The attack each batch is replaced with.
     public let attack: AttackKind
+    /// Adversarial training with `attack`.
     public init(attack: AttackKind) { self.attack = attack }
 
     public func transform(_ inputs: Tensor, labels: [Int32], model: Module, loss: Loss, rng: inout Xoshiro256) throws -> Tensor {
@@ -19,6 +21,7 @@ public final class AdversarialTraining: BatchTransform {
 /// `EvaluationCallback`), plus `test_adversarial_loss` and a gradient-masking warning if needed.
 public final class RobustEvaluationCallback: TrainingCallback {
     private let warn: (String) -> Void
+    /// Robust evaluation reporting gradient-masking warnings through `warn` (default: printed).
     public init(warn: @escaping (String) -> Void = { print("warning: \($0)") }) { self.warn = warn }
 
     public func epochEnd(_ loop: TrainingLoop) throws {

@@ -41,9 +41,13 @@ extension TrainingCallback {
 
 /// A callback's checkpointable state: named Float/Double arrays with shapes, and strings.
 public struct CallbackState: Sendable, Equatable {
+    /// Float tensors by name, with their shapes.
     public var floats: [String: (shape: [Int], values: [Float])] = [:]
+    /// Double arrays by name.
     public var doubles: [String: [Double]] = [:]
+    /// Strings by name (stored as checkpoint metadata).
     public var strings: [String: String] = [:]
+    /// Empty state.
     public init() {}
 
     public static func == (a: CallbackState, b: CallbackState) -> Bool {
@@ -54,7 +58,9 @@ public struct CallbackState: Sendable, Equatable {
 
 /// Thrown by a callback to end the run cleanly after the current event (`fitEnd` still runs).
 public struct StopTraining: Error, CustomStringConvertible {
+    /// Why the run stopped, in words.
     public let reason: String
+    /// A clean stop for `reason`.
     public init(_ reason: String) { self.reason = reason }
     public var description: String { "training stopped: \(reason)" }
 }

@@ -5,7 +5,7 @@ import NN
 /// Clean evaluation of a model over a data set in batches.
 public enum Evaluation {
     /// Accuracy and mean `loss` (cross-entropy by default) of `model` on `data` (all of it, or its first
-    /// `limit` images). Throws a ``ShapeError`` when the data does not fit the model.
+    /// `limit` images). Throws a `ShapeError` when the data does not fit the model.
     public static func evaluate(_ model: Module, on data: ImageDataset, limit: Int? = nil, loss: Loss = .crossEntropy,
                                 batchSize: Int = 1000) throws -> (accuracy: Double, loss: Double) {
         let n = min(limit ?? data.count, data.count)
@@ -26,6 +26,7 @@ public enum Evaluation {
 
 /// Turns example indices into an input tensor [B, C, H, W] and labels.
 public enum BatchAssembly {
+    /// The images at `indices` of `data` as a [B, C, H, W] tensor, with their labels.
     public static func batch<Indices: Collection>(_ data: ImageDataset, indices: Indices) -> (Tensor, [Int32]) where Indices.Element == Int {
         let b = indices.count
         let x = Tensor.uninitialized([b, data.channels, data.height, data.width])

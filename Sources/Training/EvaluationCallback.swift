@@ -3,6 +3,7 @@ import NN
 /// Logs clean accuracy on a training subset and on the test set after every `evalEvery` epochs
 /// (and after the last): `train_accuracy`, `test_accuracy`, `test_loss`.
 public final class EvaluationCallback: TrainingCallback {
+    /// Evaluation after every evaluated epoch.
     public init() {}
 
     public func epochEnd(_ loop: TrainingLoop) throws {

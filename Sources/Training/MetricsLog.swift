@@ -6,7 +6,9 @@ import Foundation
 /// Its state is the byte length of both files; restoring truncates them to that length, so a
 /// resumed run's lines are exactly those of an uninterrupted run.
 public final class MetricsLog {
+    /// The JSON-lines file (`metrics.jsonl`).
     public let jsonlPath: String
+    /// The CSV file with the same rows (`metrics.csv`).
     public let csvPath: String
     private var jsonl: FileHandle
     private var csv: FileHandle
@@ -72,9 +74,13 @@ public final class MetricsLog {
 
 /// Reads `metrics.jsonl` back: rows of (epoch, step, name, value).
 public struct MetricRow: Codable, Sendable, Equatable {
+    /// Completed epochs when the value was logged.
     public var epoch: Int
+    /// Completed optimiser steps when the value was logged.
     public var step: Int
+    /// The metric's name (`test_accuracy`, `ntk_norm`, …).
     public var name: String
+    /// Its value (nil for a non-finite number, written as null).
     public var value: Double?
 
     /// All rows of a metrics.jsonl file, in order.

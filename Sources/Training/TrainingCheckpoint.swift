@@ -163,17 +163,23 @@ public protocol CheckpointExtension: AnyObject {
 
 /// A checkpoint that reads fine but does not fit the run (missing or mismatched state).
 public struct CheckpointStateError: Error, CustomStringConvertible {
+    /// The file and the problem, in words.
     public let description: String
+    /// The error for `problem` in the file at `path`.
     public init(path: String, _ problem: String) { description = "\(path): \(problem)" }
 }
 
 /// Writes a checkpoint into `RUN/checkpoints/` after every epoch and/or every N steps, keeping the
 /// last K. Add it last, so the state it saves includes everything the epoch's callbacks logged.
 public final class CheckpointCallback: TrainingCallback {
+    /// Where checkpoints are written and pruned.
     public let directory: CheckpointDirectory
+    /// Whether to checkpoint after every epoch.
     public let everyEpoch: Bool
+    /// Checkpoint also every this many optimiser steps (nil: not by steps).
     public let everySteps: Int?
 
+    /// Checkpoints under `runDirectory/checkpoints`, keeping the newest `keepLast`.
     public init(runDirectory: String, everyEpoch: Bool = true, everySteps: Int? = nil, keepLast: Int = 3) {
         directory = CheckpointDirectory(path: (runDirectory as NSString).appendingPathComponent("checkpoints"), keepLast: keepLast)
         self.everyEpoch = everyEpoch

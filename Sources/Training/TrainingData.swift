@@ -18,13 +18,16 @@ public enum DatasetKind: String, CaseIterable, Codable, Sendable {
 
 /// The training and test sets of a run, and where they came from.
 public struct TrainingData: Sendable {
+    /// The training set.
     public let train: ImageDataset
+    /// The test set.
     public let test: ImageDataset
     /// A human-readable account of the source (path, or the embedded sample).
     public let source: String
     /// True when the embedded MNIST sample stands in for missing data.
     public let isEmbeddedSample: Bool
 
+    /// Data sets with a description of their `source`.
     public init(train: ImageDataset, test: ImageDataset, source: String, isEmbeddedSample: Bool = false) {
         self.train = train
         self.test = test

@@ -4,11 +4,17 @@ import NN
 
 /// The values a run is made of: what `TrainingLoop.init` takes, plus a description to store with it.
 public struct RunComponents {
+    /// The network to train.
     public var model: Module
+    /// Its optimiser.
     public var optimizer: any Optimizer
+    /// The loss trained (and attacked) with.
     public var loss: Loss
+    /// The learning rate per step (nil: the optimiser's own).
     public var schedule: (any LearningRateSchedule)?
+    /// Training and test sets.
     public var data: TrainingData
+    /// How the loop trains.
     public var settings: TrainingSettings
     /// The caller's description of the run as JSON (e.g. the command line's settings), written as
     /// `config.json` and into every checkpoint (metadata `config`); nil: the settings are written.

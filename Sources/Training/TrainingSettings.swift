@@ -28,7 +28,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var kernelTracking: KernelTrackingConfiguration?
     /// Checkpoint after every epoch, and/or every N optimiser steps; keep the last K files.
     public var checkpointEveryEpoch: Bool = true
+    /// Checkpoint also every this many optimiser steps (nil: not by steps).
     public var checkpointEverySteps: Int?
+    /// How many of the newest checkpoints to keep.
     public var keepLast: Int = 3
     /// Continue training the network's linearization around its parameters at the start of this epoch.
     public var linearizeAtEpoch: Int?
@@ -100,6 +102,7 @@ extension PGDConfiguration {
 
 /// A configuration problem, described in plain words.
 public struct ConfigurationError: Error, CustomStringConvertible {
+    /// The problem, in words.
     public let description: String
     /// An error saying `description`.
     public init(_ description: String) { self.description = description }

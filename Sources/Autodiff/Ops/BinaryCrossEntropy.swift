@@ -2,6 +2,7 @@ import Foundation
 import Kernels
 
 extension Primitive {
+    /// Mean binary cross-entropy on logits.
     public static let binaryCrossEntropyWithLogits = Primitive("binaryCrossEntropyWithLogits")
 }
 

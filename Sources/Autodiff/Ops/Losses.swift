@@ -1,7 +1,9 @@
 import Kernels
 
 extension Primitive {
+    /// Mean softmax cross-entropy against integer labels.
     public static let softmaxCrossEntropy = Primitive("softmaxCrossEntropy")
+    /// Mean squared error.
     public static let meanSquaredError = Primitive("meanSquaredError")
 }
 

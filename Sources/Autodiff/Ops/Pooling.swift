@@ -1,7 +1,9 @@
 import Kernels
 
 extension Primitive {
+    /// Average pooling.
     public static let averagePool = Primitive("avgPool2d")
+    /// Max pooling.
     public static let maxPool = Primitive("maxPool2d")
     /// The tangent/cotangent routing of a max pool (linear in its input).
     public static let maxPoolSelect = Primitive("maxPoolSelect")
