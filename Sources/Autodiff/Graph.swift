@@ -80,6 +80,11 @@ extension Tensor {
     /// Builds the result of a primitive: attaches a graph node when any input requires gradients and
     /// a tangent when any input carries one.
     ///
+    /// Compute `value` from the inputs' `detached` values (plain numbers: nothing is recorded twice), and
+    /// write the JVP rule with differentiable ops on the inputs' `primal` values (their graph without their
+    /// tangents), so that reverse mode can differentiate through it; ``checkRules(name:inputs:differentiable:options:_:)``
+    /// finds a rule that does not.
+    ///
     /// - Parameters:
     ///   - value: the primitive's output, computed by the caller.
     ///   - primitive: the primitive's identity, named in errors.

@@ -27,8 +27,8 @@ public enum Architectures {
     /// per-sample kernel (each output depends on the whole batch), so instead each residual branch ends
     /// with a fixed scale 1/√(3n) (the number of blocks): the variance then grows at most by a factor e
     /// through the blocks, as in "stable ResNet" initialisations, and training works without
-    /// normalisation. Parameters are named `stem.weight`, `stage1.block1.body.conv1.weight`, …,
-    /// `stage2.block1.shortcut.weight`, `fc.bias`.
+    /// normalisation. Parameters are named `stem.weight`, `stage1.block1.residual.body.conv1.weight`, …,
+    /// `stage2.block1.residual.shortcut.weight`, `fc.bias`.
     public static func cifarResNet(depth: Int = 20, inputChannels: Int = 3, classes: Int = 10,
                                    rng: inout Xoshiro256) throws -> Sequential {
         guard depth >= 8, (depth - 2) % 6 == 0 else {

@@ -34,6 +34,9 @@ public struct CrossKernelMatrix: Sendable, Equatable {
     /// Entry `(i, j)`.
     public subscript(i: Int, j: Int) -> Float { values[i * columns + j] }
 
+    /// The Frobenius norm `sqrt(Σ_ij K_ij²)`, accumulated in Double.
+    public var frobeniusNorm: Double { KernelMetrics.dot(values, values).squareRoot() }
+
     /// Entry `Θ(x_i, x'_j)[c, d]` of a full kernel.
     public subscript(sample i: Int, class c: Int, sample j: Int, class d: Int) -> Float {
         guard let classes = classCount else {

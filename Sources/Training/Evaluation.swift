@@ -27,7 +27,7 @@ public enum Evaluation {
 /// Turns example indices into an input tensor [B, C, H, W] and labels.
 public enum BatchAssembly {
     /// The images at `indices` of `data` as a [B, C, H, W] tensor, with their labels.
-    public static func batch<Indices: Collection>(_ data: ImageDataset, indices: Indices) -> (Tensor, [Int32]) where Indices.Element == Int {
+    public static func batch<Indices: Collection>(_ data: ImageDataset, indices: Indices) -> (inputs: Tensor, labels: [Int32]) where Indices.Element == Int {
         let b = indices.count
         let x = Tensor.uninitialized([b, data.channels, data.height, data.width])
         var labels = [Int32](repeating: 0, count: b)

@@ -79,6 +79,11 @@ final class OpenModelNTKTests: XCTestCase {
         ])
         XCTAssertEqual(model.namedParameters.map(\.name), ["fc1.weight", "fc1.bias", "gain.scale", "fc2.weight", "fc2.bias"])
         try assertMatchesBruteForce(model, Initializers.normal([4, 5], rng: &rng))
+        // The user's pieces pass the checks the built-in primitives pass.
+        let x = Initializers.normal([3, 6], rng: &rng)
+        try checkRules(name: "softsign", inputs: [x]) { try SoftsignActivation()($0[0]) }.requirePassing()
+        try checkRules(name: "featureGain", inputs: [x, Initializers.normal([6], rng: &rng)]) { try featureGain($0[0], $0[1]) }
+            .requirePassing()
     }
 
     func testSharedAndTransformedParameters() throws {
@@ -184,14 +189,22 @@ final class FeatureGain: Module {
     func callAsFunction(_ input: Tensor) throws -> Tensor { try featureGain(input, scale.value) }
 }
 
-/// A user's activation as a primitive: softsign x / (1 + |x|), derivative 1 / (1 + |x|)².
+/// A user's activation as a primitive: softsign x / (1 + |x|), derivative 1 / (1 + |x|)². The VJP works on
+/// plain values; the JVP is written with differentiable ops (|x| = x·sign(x), sign's derivative being zero)
+/// so that reverse-over-forward is right too.
 final class SoftsignActivation: Module {
     func callAsFunction(_ input: Tensor) throws -> Tensor {
         let xv = input.scalars
         let y = Tensor(shape: input.shape, scalars: xv.map { $0 / (1 + abs($0)) })
         let slope = Tensor(shape: input.shape, scalars: xv.map { 1 / ((1 + abs($0)) * (1 + abs($0))) })
         return Tensor.record(y, primitive: Primitive("softsign"), inputs: [input],
-                             pullback: { g, _ in [try g * slope] }, tangent: { t in try t[0]! * slope })
+                             pullback: { g, _ in [try g * slope] },
+                             tangent: { t in
+                                 guard let dx = t[0] else { return nil }
+                                 let x = input.primal
+                                 let denominator = try (x * x.sign()).adding(1)
+                                 return try dx / (denominator * denominator)
+                             })
     }
 }
 
