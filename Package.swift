@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "ResumeRun", dependencies: ["Tangent"], path: "Examples/ResumeRun"),
         .executableTarget(name: "AdversarialMNIST", dependencies: ["Tangent"], path: "Examples/AdversarialMNIST"),
         .executableTarget(name: "LinearizedMNIST", dependencies: ["Tangent"], path: "Examples/LinearizedMNIST"),
+        .executableTarget(name: "TrainResNet", dependencies: ["Tangent"], path: "Examples/TrainResNet"),
         .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

@@ -39,17 +39,19 @@ final class GradientNormEarlyStop: TrainingCallback {
 
 let threshold = CommandLine.arguments.dropFirst().first.flatMap(Double.init) ?? 0.8
 
-var config = TrainingConfiguration.paperDefaults(model: .mnistCNN)
-config.epochs = 3
-config.batchSize = 100
-config.learningRate = 0.05
-config.testSubset = 500
-config.evalTrainSubset = 500
-config.robustEvalSubset = 0
+var settings = TrainingSettings.paper(cifar: false)
+settings.epochs = 3
+settings.batchSize = 100
+settings.evalTrainSubset = 500
+settings.robustEvalSubset = 0
 
+var rng = Xoshiro256(seed: settings.seed)
+let model = PaperModels.mnistCNN(rng: &rng)
+let data = try TrainingData.load(.mnist, directory: nil, testSubset: 500)
 let runFolder = (NSTemporaryDirectory() as NSString).appendingPathComponent("tangent-custom-callback-\(getpid())")
 try RunDirectory.create(runFolder)
-let loop = try TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: runFolder))
+let loop = try TrainingLoop(model: model, optimizer: try SGD(learningRate: 0.05), data: data, settings: settings,
+                            log: try MetricsLog(directory: runFolder))
 let watcher = GradientNormEarlyStop(threshold: threshold)
 loop.callbacks = [EvaluationCallback(), watcher]
 
@@ -57,7 +59,7 @@ print("training the MNIST CNN on \(loop.data.source)")
 print("stopping when test accuracy reaches \(threshold); metrics in \(runFolder)")
 do {
     try loop.fit()
-    print("trained all \(config.epochs) epochs without reaching the threshold")
+    print("trained all \(settings.epochs) epochs without reaching the threshold")
 } catch let stop as StopTraining {
     print(stop)
 }

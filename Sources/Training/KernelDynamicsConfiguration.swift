@@ -2,7 +2,7 @@ import Foundation
 import NTK
 
 /// Settings of kernel tracking (PAPER.md Section 5): which fixed probe batch the empirical NTK is
-/// computed on, how often, and which kernel. Stored in `TrainingConfiguration.kernelTracking`, so
+/// computed on, how often, and which kernel. Stored in `TrainingSettings.kernelTracking`, so
 /// `config.json` and checkpoints record it and a resumed run tracks the same way.
 ///
 /// Tracking is on when ``everySteps`` or ``everyEpoch`` asks for kernels (``isEnabled``); the

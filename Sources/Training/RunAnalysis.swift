@@ -81,7 +81,7 @@ public struct RunAnalysis: Sendable {
 
     /// Analyses the run folder at `runDirectory`.
     public static func compute(runDirectory: String, options: Options = Options()) throws -> RunAnalysis {
-        guard options.topK >= 1 else { throw ConfigurationError("--top-k must be positive, got \(options.topK)") }
+        guard options.topK >= 1 else { throw ConfigurationError("the number of top eigenvalues must be positive, got \(options.topK)") }
         let metricsPath = (runDirectory as NSString).appendingPathComponent("metrics.jsonl")
         guard FileManager.default.fileExists(atPath: metricsPath) else {
             throw ConfigurationError("\(runDirectory) has no metrics.jsonl: not a run folder")

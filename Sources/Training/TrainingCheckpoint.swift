@@ -63,6 +63,11 @@ public enum TrainingCheckpoint {
     /// wrongly shaped or left-over parameter-like tensor is listed in one error naming the file; nothing
     /// is changed then.
     public static func loadParameters(into model: Module, from checkpoint: Checkpoint, path: String) throws {
+        try model.loadParameterValues(try parameterValues(for: model, from: checkpoint, path: path))
+    }
+
+    /// The checkpoint's value of every parameter of `model`, checked as ``loadParameters(into:from:path:)`` describes.
+    static func parameterValues(for model: Module, from checkpoint: Checkpoint, path: String) throws -> [String: Tensor] {
         let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter.value.shape) })
         var values: [String: Tensor] = [:]
         var problems: [ModuleError.Mismatch] = []
@@ -72,13 +77,23 @@ public enum TrainingCheckpoint {
             values[name] = Tensor(shape: t.shape, scalars: try t.floats())
         }
         let reserved = ["optimizer.", "state.", "callback.", "inputs", "labels", "kernel"]
-        for name in checkpoint.names where shapes[name] == nil && !reserved.contains(where: { name.hasPrefix($0) }) {
+        for name in checkpoint.names.sorted() where shapes[name] == nil && !reserved.contains(where: { name.hasPrefix($0) }) {
             problems.append(.unexpected(name: name, shape: checkpoint[name]!.shape))
         }
         guard problems.isEmpty else {
             throw CheckpointStateError(path: path, "does not fit the model: \(ModuleError.parametersDoNotMatch(problems))")
         }
-        try model.loadParameterValues(values)
+        return values
+    }
+
+    /// The optimiser state tensors (`optimizer.KEY`) by key.
+    static func optimizerState(_ c: Checkpoint, path: String) throws -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for name in c.names where name.hasPrefix("optimizer.") {
+            guard let t = c[name] else { continue }
+            state[String(name.dropFirst("optimizer.".count))] = Tensor(shape: t.shape, scalars: try t.floats())
+        }
+        return state
     }
 
     /// The loop settings stored in a training checkpoint, or nil for one written before they were stored.
@@ -88,10 +103,34 @@ public enum TrainingCheckpoint {
         catch { throw CheckpointStateError(path: path, "has unreadable training settings: \(error)") }
     }
 
+    /// Checks, without changing anything, that a checkpoint fits a run: the settings that shape the
+    /// trajectory (batch size, seed, shuffling, adversarial training, augmentation), the optimiser's kind
+    /// and state, the loss, and every parameter's name and shape (all mismatches listed in one error).
+    public static func checkFits(_ run: RunComponents, _ c: Checkpoint, path: String) throws {
+        if let stored = try settings(of: c, path: path) {
+            let differences = run.settings.trajectoryDifferences(from: stored)
+            if !differences.isEmpty {
+                throw CheckpointStateError(path: path, "was written by a run with other settings (\(differences.joined(separator: "; "))); an exact continuation needs the same ones")
+            }
+        }
+        if let kind = c.metadata["optimizer"], kind != String(describing: type(of: run.optimizer)) {
+            throw CheckpointStateError(path: path, "holds \(kind) state, but this run's optimiser is \(type(of: run.optimizer))")
+        }
+        if let lossName = c.metadata["loss"], lossName != run.loss.name {
+            throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(run.loss.name)'")
+        }
+        _ = try parameterValues(for: run.model, from: c, path: path)
+        // A fresh optimiser of the same kind takes the state only if it fits the model.
+        let probe = try optimizerState(c, path: path)
+        let scratch = run.optimizer.state
+        do { try run.optimizer.restore(state: probe, for: run.model) }
+        catch { throw CheckpointStateError(path: path, "\(error)") }
+        try run.optimizer.restore(state: scratch, for: run.model)
+    }
+
     /// Restores a loop — built with the same kind of model, optimiser and loss — to the checkpointed
-    /// state. Every tensor is checked against the model and the optimiser, and the settings that shape
-    /// the trajectory (batch size, seed, shuffling, adversarial training, augmentation) against the
-    /// loop's: a mismatch is an error naming it, before anything is changed.
+    /// state, after ``checkFits(_:_:path:)``-style checks: a mismatch is an error naming it, before
+    /// anything is changed.
     public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String) throws {
         func int(_ key: String) throws -> Int {
             guard let s = c.metadata[key], let v = Int(s) else { throw CheckpointStateError(path: path, "lacks metadata '\(key)'") }
@@ -101,26 +140,13 @@ public enum TrainingCheckpoint {
             guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
             return t
         }
-        if let stored = try settings(of: c, path: path) {
-            let differences = loop.settings.trajectoryDifferences(from: stored)
-            if !differences.isEmpty {
-                throw CheckpointStateError(path: path, "was written by a run with other settings (\(differences.joined(separator: "; "))); an exact continuation needs the same ones")
-            }
-        }
-        if let kind = c.metadata["optimizer"], kind != String(describing: type(of: loop.optimizer)) {
-            throw CheckpointStateError(path: path, "holds \(kind) state, but this run's optimiser is \(type(of: loop.optimizer))")
-        }
-        if let lossName = c.metadata["loss"], lossName != loop.loss.name {
-            throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(loop.loss.name)'")
-        }
-        var optimizerState: [String: Tensor] = [:]
-        for name in c.names where name.hasPrefix("optimizer.") {
-            let t = try tensor(name)
-            optimizerState[String(name.dropFirst("optimizer.".count))] = Tensor(shape: t.shape, scalars: try t.floats())
-        }
-        do { try loop.optimizer.restore(state: optimizerState, for: loop.network) }
+        try checkFits(RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data,
+                                    settings: loop.settings), c, path: path)
+        let values = try parameterValues(for: loop.network, from: c, path: path)
+        let state = try optimizerState(c, path: path)
+        try loop.network.loadParameterValues(values)
+        do { try loop.optimizer.restore(state: state, for: loop.network) }
         catch { throw CheckpointStateError(path: path, "\(error)") }
-        try loadParameters(into: loop.network, from: c, path: path)
         let orderWords = try tensor("state.batch_order_generator").uint64s()
         let transformWords = try tensor("state.transform_generator").uint64s()
         guard orderWords.count == 4, transformWords.count == 4 else {

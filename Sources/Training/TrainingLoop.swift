@@ -124,8 +124,11 @@ public final class TrainingLoop {
             guard output.rank == 2, output.shape[0] == 1 else {
                 throw TrainingError.incompatible("the model maps one \(split) image to shape \(output.shape); a loss needs [1, outputs]")
             }
-            do { _ = try loss(output, labels: labels) } catch {
-                throw TrainingError.incompatible("the loss '\(loss.name)' does not accept the model's output \(output.shape) with \(set.name)'s labels (\(set.classNames.count) classes): \(error)")
+            // The first image's label and the largest label of the split: every label must fit the outputs.
+            for label in Set([labels[0], set.labels.max() ?? labels[0]]).sorted() {
+                do { _ = try loss(output, labels: [label]) } catch {
+                    throw TrainingError.incompatible("the loss '\(loss.name)' does not accept the model's output \(output.shape) with \(set.name)'s labels (\(set.classNames.count) classes, label \(label)): \(error)")
+                }
             }
         }
         if let augmentation = settings.augmentation { try augmentation.validate(for: data.train) }

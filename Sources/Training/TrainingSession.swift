@@ -99,6 +99,8 @@ public enum TrainingSession {
         let run = try components(checkpoint)
         try run.settings.validate()
         try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
+        // Everything is checked before a folder is created or a file written.
+        try TrainingCheckpoint.checkFits(run, checkpoint, path: checkpointPath)
         if let branch = branchDirectory, branch != runDirectory {
             try RunDirectory.create(branch)
             for file in ["metrics.jsonl", "metrics.csv"] {

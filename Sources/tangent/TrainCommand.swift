@@ -144,6 +144,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             let description = try makeDescription()
             let run = try description.components()
+            // Checked before `makeNew` creates the folder (`start` checks again), naming the augmentation options.
+            do { try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings) } catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
             let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
             loop = try TrainingSession.start(run, runDirectory: dir, callbacks: Self.callbacks)
             print("run folder: \(dir)")

@@ -119,4 +119,45 @@ final class AttackTests: XCTestCase {
         // Labels that do not match the batch are refused by the loss.
         XCTAssertThrowsError(try Attacks.inputGradient(of: model, at: Tensor.zeros([4, 1, 28, 28]), labels: [0, 1]))
     }
+    /// Attacks differentiate the loss they are given: the squared loss's input gradient matches its own
+    /// finite difference (and not cross-entropy's gradient), PGD on it raises the squared loss, and robust
+    /// evaluation reports it.
+    func testAttacksUseTheLossTheyAreGiven() throws {
+        let (model, allX, allY) = try Self.fixture()
+        let x = Tensor(shape: [4, 1, 28, 28], scalars: Array(allX.scalars[0..<(4 * 784)]))
+        let y = Array(allY[0..<4])
+        let mse = Loss.meanSquared()
+        let (value, gradient) = try Attacks.inputGradient(of: model, at: x, labels: y, loss: mse)
+        let (ceValue, ceGradient) = try Attacks.inputGradient(of: model, at: x, labels: y)
+        XCTAssertEqual(value, try mse(try model(x), labels: y).scalar)
+        XCTAssertEqual(ceValue, try softmaxCrossEntropy(logits: try model(x), labels: y).scalar)
+        XCTAssertNotEqual(gradient.scalars, ceGradient.scalars)
+
+        // Central difference of the squared loss on the coordinate with the largest gradient.
+        let j = gradient.scalars.indices.max { abs(gradient.scalars[$0]) < abs(gradient.scalars[$1]) }!
+        func loss(shiftedBy h: Float) throws -> Double {
+            var shifted = x
+            shifted.withUnsafeMutablePointer { $0[j] += h }
+            return Double(try mse(try model(shifted), labels: y).scalar)
+        }
+        let h: Float = 1e-2
+        let difference = (try loss(shiftedBy: h) - loss(shiftedBy: -h)) / Double(2 * h)
+        XCTAssertEqual(Double(gradient.scalars[j]), difference, accuracy: 0.02 * abs(difference))
+        XCTAssertGreaterThan(abs(Double(ceGradient.scalars[j]) - difference), 0.1 * abs(difference),
+                             "cross-entropy's gradient should not match the squared loss's")
+
+        // PGD through the squared loss: raises it, and differs from PGD through cross-entropy.
+        let c = PGDConfiguration(epsilon: 0.1, stepSize: 0.02, steps: 5)
+        var r1 = Xoshiro256(seed: 7), r2 = Xoshiro256(seed: 7), r3 = Xoshiro256(seed: 7)
+        let onMSE = try Attacks.pgd(model, inputs: allX, labels: allY, configuration: c, loss: mse, rng: &r1)
+        let onCE = try Attacks.pgd(model, inputs: allX, labels: allY, configuration: c, rng: &r2)
+        XCTAssertGreaterThan(try mse(try model(onMSE), labels: allY).scalar, try mse(try model(allX), labels: allY).scalar)
+        XCTAssertNotEqual(onMSE.scalars, onCE.scalars)
+        XCTAssertEqual(try AttackKind.pgd(c).perturb(model, inputs: allX, labels: allY, loss: mse, rng: &r3).scalars, onMSE.scalars)
+
+        var r4 = Xoshiro256(seed: 7)
+        let report = try RobustEvaluation.evaluate(model, images: allX, labels: allY, attack: .pgd(c), loss: mse, rng: &r4)
+        XCTAssertEqual(report.cleanLoss, Double(try mse(try model(allX), labels: allY).scalar), accuracy: 1e-6)
+        XCTAssertEqual(report.adversarialLoss, Double(try mse(try model(onMSE), labels: allY).scalar), accuracy: 1e-6)
+    }
 }

@@ -5,50 +5,24 @@ import XCTest
 /// Kernel tracking on a tiny real run: the MNIST CNN on 300 embedded-sample images, batch 100
 /// (three steps an epoch), two epochs, a probe of 10 images (full kernel 100 × 100).
 final class KernelDynamicsTests: XCTestCase {
-    private var folders: [String] = []
-
-    override func tearDown() {
-        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
-        folders = []
-        super.tearDown()
-    }
-
-    private func newFolder() -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("kernel-dynamics-\(UUID().uuidString)")
-        folders.append(path)
-        return path
-    }
-
-    private func configuration(tracking: KernelTrackingConfiguration, robust: Bool = false) -> TrainingConfiguration {
-        var c = TrainingConfiguration.paperDefaults(model: .mnistCNN)
-        c.epochs = 2
-        c.batchSize = 100
-        c.trainSubset = 300
-        c.testSubset = 100
-        c.evalTrainSubset = 100
-        c.robustEvalSubset = robust ? 20 : 0
-        c.robustEvaluationAttack = PGDConfiguration(epsilon: 0.3, stepSize: 0.1, steps: 3)
-        c.kernelTracking = tracking
-        return c
+    private func settings(tracking: KernelTrackingConfiguration, robust: Bool = false) -> TrainingSettings {
+        var s = TestRuns.settings(epochs: 2, batchSize: 100, seed: 0, robustEvalSubset: robust ? 20 : 0)
+        s.robustEvaluationAttack = PGDConfiguration(epsilon: 0.3, stepSize: 0.1, steps: 3)
+        s.kernelTracking = tracking
+        return s
     }
 
     /// Trains a run with the tracker (and evaluation callbacks); `extra` callbacks come last.
-    private func train(_ config: TrainingConfiguration, in folder: String,
+    private func train(_ settings: TrainingSettings, in folder: String,
                        extra: [TrainingCallback] = []) throws -> (TrainingLoop, KernelDynamicsCallback) {
-        try RunDirectory.create(folder)
-        try RunDirectory.writeConfiguration(config, to: folder)
-        let loop = try TrainingLoop(configuration: config, data: try TrainingData.load(config), log: try MetricsLog(directory: folder))
-        let tracker = KernelDynamicsCallback(configuration: config.kernelTracking!, runDirectory: folder)
+        let loop = try TestRuns.loop(try TestRuns.mnistCNN(settings, train: 300, test: 100), in: folder)
+        let tracker = KernelDynamicsCallback(configuration: settings.kernelTracking!, runDirectory: folder)
         loop.callbacks = [EvaluationCallback(), RobustEvaluationCallback(warn: { _ in }), tracker] + extra
         try loop.fit()
         return (loop, tracker)
     }
 
     private static let everyEpoch = KernelTrackingConfiguration(everyEpoch: true, probeSize: 10)
-
-    private static func rows(_ folder: String, _ name: String) throws -> [MetricRow] {
-        try MetricRow.read(path: (folder as NSString).appendingPathComponent("metrics.jsonl")).filter { $0.name == name }
-    }
 
     private static func relativeError(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
         var difference = 0.0
@@ -57,21 +31,21 @@ final class KernelDynamicsTests: XCTestCase {
     }
 
     func testMetricsAndSnapshotsEveryEpoch() throws {
-        let folder = newFolder()
-        let (loop, tracker) = try train(configuration(tracking: Self.everyEpoch), in: folder)
+        let folder = TestRuns.folder(for: self, prefix: "kernel-dynamics")
+        let (loop, tracker) = try train(settings(tracking: Self.everyEpoch), in: folder)
 
         let names = ["ntk_distance_to_initial", "ntk_norm", "ntk_concentration_top10", "ntk_concentration_top20",
                      "ntk_top_eigenvalue_1", "ntk_top_eigenvalue_5", "ntk_seconds"]
-        for name in names { XCTAssertEqual(try Self.rows(folder, name).count, 3, name) }
-        XCTAssertEqual(try Self.rows(folder, "ntk_distance_to_previous").map(\.step), [3, 6])
+        for name in names { XCTAssertEqual(try TestRuns.rows(folder, name).count, 3, name) }
+        XCTAssertEqual(try TestRuns.rows(folder, "ntk_distance_to_previous").map(\.step), [3, 6])
 
-        let distances = try Self.rows(folder, "ntk_distance_to_initial")
+        let distances = try TestRuns.rows(folder, "ntk_distance_to_initial")
         XCTAssertEqual(distances.map(\.step), [0, 3, 6])
         XCTAssertEqual(distances.map(\.epoch), [0, 1, 2])
         XCTAssertEqual(distances[0].value, 0)
         XCTAssertGreaterThan(distances[1].value ?? 0, 0)
         XCTAssertGreaterThan(distances[2].value ?? 0, distances[1].value ?? 0)
-        for row in try Self.rows(folder, "ntk_concentration_top20") {
+        for row in try TestRuns.rows(folder, "ntk_concentration_top20") {
             XCTAssert((0...1.000001).contains(row.value ?? -1), "concentration \(String(describing: row.value))")
         }
 
@@ -93,7 +67,7 @@ final class KernelDynamicsTests: XCTestCase {
         XCTAssertLessThan(Self.relativeError(saved, recomputed), 1e-6)
         XCTAssertEqual(saved, tracker.previousKernel)
         XCTAssertEqual(try store.load(index.snapshots[0]), tracker.initialKernel)
-        XCTAssertEqual(try Self.rows(folder, "ntk_norm").last?.value ?? 0, recomputed.frobeniusNorm, accuracy: 1e-6 * recomputed.frobeniusNorm)
+        XCTAssertEqual(try TestRuns.rows(folder, "ntk_norm").last?.value ?? 0, recomputed.frobeniusNorm, accuracy: 1e-6 * recomputed.frobeniusNorm)
 
         let metadata = try KernelFile.read(path: (store.directory as NSString).appendingPathComponent(index.snapshots[1].file)).metadata
         XCTAssertEqual(metadata["epoch"], "1")
@@ -103,8 +77,8 @@ final class KernelDynamicsTests: XCTestCase {
     }
 
     func testRunAnalysisWritesMatricesCurvesAndPlots() throws {
-        let folder = newFolder()
-        _ = try train(configuration(tracking: Self.everyEpoch, robust: true), in: folder)
+        let folder = TestRuns.folder(for: self, prefix: "kernel-dynamics")
+        _ = try train(settings(tracking: Self.everyEpoch, robust: true), in: folder)
         let analysis = try RunAnalysis.compute(runDirectory: folder)
         let written = try analysis.write()
 
@@ -117,7 +91,7 @@ final class KernelDynamicsTests: XCTestCase {
             for t in 0..<3 { XCTAssertEqual(analysis.distances[s][t], analysis.distances[t][s], accuracy: 1e-12) }
         }
         // Row 0 agrees with the distances logged during training.
-        let logged = try Self.rows(folder, "ntk_distance_to_initial").compactMap(\.value)
+        let logged = try TestRuns.rows(folder, "ntk_distance_to_initial").compactMap(\.value)
         for t in 0..<3 { XCTAssertEqual(analysis.distances[0][t], logged[t], accuracy: 1e-9) }
 
         for trajectory in [analysis.polar.whole, analysis.polar.top, analysis.polar.bottom] {
@@ -149,13 +123,13 @@ final class KernelDynamicsTests: XCTestCase {
 
     func testStateRoundTripContinuesTheDynamicsExactly() throws {
         // Reference: an uninterrupted run.
-        let reference = newFolder()
-        _ = try train(configuration(tracking: Self.everyEpoch), in: reference)
+        let reference = TestRuns.folder(for: self, prefix: "kernel-dynamics")
+        _ = try train(settings(tracking: Self.everyEpoch), in: reference)
 
         // The same run, whose tracker is replaced after epoch 1 by a fresh one restored from its state.
-        let resumed = newFolder()
+        let resumed = TestRuns.folder(for: self, prefix: "kernel-dynamics")
         let swap = TrackerSwap(afterEpoch: 1) { KernelDynamicsCallback(configuration: Self.everyEpoch, runDirectory: resumed) }
-        let (_, original) = try train(configuration(tracking: Self.everyEpoch), in: resumed, extra: [swap])
+        let (_, original) = try train(settings(tracking: Self.everyEpoch), in: resumed, extra: [swap])
         let restored = try XCTUnwrap(swap.restored)
         XCTAssertFalse(restored === original)
         XCTAssertEqual(original.snapshots.count, 2, "the original tracker stops after epoch 1")
@@ -166,7 +140,7 @@ final class KernelDynamicsTests: XCTestCase {
         let again = try MetricRow.read(path: (resumed as NSString).appendingPathComponent("metrics.jsonl"))
         let comparable = { (rows: [MetricRow]) in rows.filter { $0.name != "ntk_seconds" } }
         XCTAssertEqual(comparable(all), comparable(again))
-        XCTAssertEqual(try Self.rows(resumed, "ntk_distance_to_previous").count, 2)
+        XCTAssertEqual(try TestRuns.rows(resumed, "ntk_distance_to_previous").count, 2)
         XCTAssertEqual(try KernelSnapshotStore.readIndex(runDirectory: resumed)?.snapshots.map(\.step), [0, 3, 6])
 
         // Restoring into a tracker configured for the other kernel kind is refused.
@@ -176,10 +150,10 @@ final class KernelDynamicsTests: XCTestCase {
     }
 
     func testStepScheduleTracedAdversarialProbe() throws {
-        let folder = newFolder()
+        let folder = TestRuns.folder(for: self, prefix: "kernel-dynamics")
         let tracking = KernelTrackingConfiguration(everySteps: 2, everyEpoch: true, probe: .indices([5, 3, 250]),
                                                    kind: .traced, adversarialProbe: true)
-        let (loop, tracker) = try train(configuration(tracking: tracking), in: folder)
+        let (loop, tracker) = try train(settings(tracking: tracking), in: folder)
         let index = try XCTUnwrap(try KernelSnapshotStore.readIndex(runDirectory: folder))
         XCTAssertEqual(index.snapshots.map(\.step), [0, 2, 3, 4, 6])
         XCTAssertEqual(index.snapshots.map(\.trigger), [.initial, .step, .epoch, .step, .epoch])
@@ -216,10 +190,10 @@ final class KernelDynamicsTests: XCTestCase {
         XCTAssertThrowsError(try KernelTrackingConfiguration(everyEpoch: true, probe: .indices([10])).probeIndices(batchSize: 4, trainCount: 10))
         XCTAssertFalse(KernelTrackingConfiguration().isEnabled)
 
-        // The tracking settings survive config.json.
-        var config = TrainingConfiguration()
-        config.kernelTracking = KernelTrackingConfiguration(everySteps: 50, probe: .indices([2, 7]), kind: .traced)
-        XCTAssertEqual(try JSONDecoder().decode(TrainingConfiguration.self, from: config.jsonData()), config)
+        // The tracking settings survive config.json and the checkpoints' stored settings.
+        var settings = TrainingSettings()
+        settings.kernelTracking = KernelTrackingConfiguration(everySteps: 50, probe: .indices([2, 7]), kind: .traced)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingSettings.self, from: settings.jsonData()), settings)
     }
 }
 

@@ -4,19 +4,12 @@ import Tangent
 /// A diverging run stops with a clear error and leaves parameters and checkpoints intact.
 final class NonFiniteLossTests: XCTestCase {
     func testDivergingRunStopsWithAClearErrorAndKeepsTheLastCheckpoint() throws {
-        let dir = NSTemporaryDirectory() + "tangent-nan-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        var config = TrainingConfiguration.paperDefaults(model: .mnistCNN)
-        config.epochs = 3
-        config.batchSize = 50
-        config.trainSubset = 100
-        config.testSubset = 20
-        config.robustEvalSubset = 0
-        config.learningRate = 1e30  // weights reach ~1e28 after one step; activations then overflow
-        config.checkpointEverySteps = 1
-        let loop = try TrainingSession.start(config, runDirectory: dir) { c, d in
-            TrainingSession.standardCallbacks(c, runDirectory: d, progress: false)
-        }
+        let dir = TestRuns.folder(for: self, prefix: "tangent-nan")
+        var settings = TestRuns.settings(epochs: 3)
+        settings.checkpointEverySteps = 1
+        // Weights reach ~1e28 after one step at this rate; activations then overflow.
+        let run = try TestRuns.mnistCNN(settings, train: 100, test: 20, learningRate: 1e30)
+        let loop = try TrainingSession.start(run, runDirectory: dir, callbacks: TestRuns.callbacks())
         XCTAssertThrowsError(try loop.fit()) { error in
             XCTAssertTrue("\(error)".contains("became non-finite") || "\(error)".contains("training loss became"), "\(error)")
         }

@@ -2,78 +2,41 @@ import XCTest
 import Tangent
 
 /// Resuming from a checkpoint continues exactly the run that would have happened: parameters equal
-/// byte for byte and identical metric lines.
+/// byte for byte and identical metric lines. Runs: the paper's MNIST CNN on 200 sample images, batch 50
+/// (four steps an epoch), seed 7, robust evaluation on 20 images.
 final class ResumeTests: XCTestCase {
-    func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "tangent-resume-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+    func settings(epochs: Int, adversarial: Bool = false) -> TrainingSettings {
+        var s = TestRuns.settings(epochs: epochs, robustEvalSubset: 20)
+        if adversarial { s.adversarial = .pgd(TestRuns.cheapPGD) }
+        return s
     }
-
-    func configuration(epochs: Int, adversarial: Bool = false) -> TrainingConfiguration {
-        var c = TrainingConfiguration.paperDefaults(model: .mnistCNN)
-        c.epochs = epochs
-        c.batchSize = 50
-        c.trainSubset = 200
-        c.testSubset = 50
-        c.evalTrainSubset = 100
-        c.robustEvalSubset = 20
-        c.robustEvaluationAttack = PGDConfiguration(epsilon: 0.1, stepSize: 0.05, steps: 2, randomStart: true)
-        c.seed = 7
-        if adversarial { c.adversarial = .pgd(PGDConfiguration(epsilon: 0.1, stepSize: 0.05, steps: 2, randomStart: true)) }
-        return c
-    }
-
-    static func callbacks(_ stopAfterStep: Int?) -> (TrainingConfiguration, String) -> [TrainingCallback] {
-        { config, dir in
-            var list = TrainingSession.standardCallbacks(config, runDirectory: dir, progress: false)
-            if let n = stopAfterStep { list.append(StopAfter(step: n)) }
-            return list
-        }
-    }
-
-    /// Stops the run (after the checkpoint of that step has been written).
-    final class StopAfter: TrainingCallback {
-        let step: Int
-        init(step: Int) { self.step = step }
-        func batchEnd(_ loop: TrainingLoop) throws { if loop.step == step { throw StopTraining("test stop") } }
-    }
-
-    func parameterBytes(_ loop: TrainingLoop) -> [String: [Float]] {
-        Dictionary(uniqueKeysWithValues: loop.network.namedParameters.map { ($0.name, $0.parameter.value.scalars) })
-    }
-
-    func metricLines(_ dir: String) throws -> String { try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8) }
 
     /// Runs straight, then as interrupted + resumed, and compares.
     func checkResume(adversarial: Bool, stopAfterStep: Int?, checkpointEvery: Int?, linearizeAtEpoch: Int? = nil,
                      trackKernels: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
-        var config = configuration(epochs: 2, adversarial: adversarial)
-        config.checkpointEverySteps = checkpointEvery
-        config.linearizeAtEpoch = linearizeAtEpoch
-        if trackKernels { config.kernelTracking = KernelTrackingConfiguration(everySteps: 3, everyEpoch: true, probeSize: 8) }
-        let straightDir = temporaryDirectory()
-        let straight = try TrainingSession.start(config, runDirectory: straightDir, callbacks: Self.callbacks(nil))
+        var settings = settings(epochs: 2, adversarial: adversarial)
+        settings.checkpointEverySteps = checkpointEvery
+        settings.linearizeAtEpoch = linearizeAtEpoch
+        if trackKernels { settings.kernelTracking = KernelTrackingConfiguration(everySteps: 3, everyEpoch: true, probeSize: 8) }
+        let straightDir = TestRuns.folder(for: self)
+        let straight = try TrainingSession.start(try TestRuns.mnistCNN(settings), runDirectory: straightDir, callbacks: TestRuns.callbacks())
         try straight.fit()
 
-        let splitDir = temporaryDirectory()
-        var first = config
+        let splitDir = TestRuns.folder(for: self)
+        var first = settings
         if stopAfterStep == nil { first.epochs = 1 }
-        let part = try TrainingSession.start(first, runDirectory: splitDir, callbacks: Self.callbacks(stopAfterStep))
-        if stopAfterStep != nil {
-            XCTAssertThrowsError(try part.fit(), file: file, line: line) { XCTAssert($0 is StopTraining) }
-        } else {
-            try part.fit()
-        }
-        let (resumed, _) = try TrainingSession.resume(from: splitDir, adjust: { $0.epochs = 2 }, callbacks: Self.callbacks(nil))
+        let part = try TrainingSession.start(try TestRuns.mnistCNN(first), runDirectory: splitDir,
+                                             callbacks: TestRuns.callbacks(stopAfterStep: stopAfterStep))
+        if stopAfterStep != nil { TestRuns.fitUntilStopped(part, file: file, line: line) } else { try part.fit() }
+        // A new process would build the same components from scratch; the checkpoint then restores the state.
+        let (resumed, _) = try TrainingSession.resume(from: splitDir, components: { _ in try TestRuns.mnistCNN(settings) },
+                                                      callbacks: TestRuns.callbacks())
         try resumed.fit()
 
-        XCTAssertEqual(parameterBytes(resumed), parameterBytes(straight), "parameters differ after resume", file: file, line: line)
-        // Timing lines (ntk_seconds) legitimately differ between runs.
-        func deterministicLines(_ dir: String) throws -> [Substring] {
-            try metricLines(dir).split(separator: "\n").filter { !$0.contains("_seconds") }
-        }
-        XCTAssertEqual(try deterministicLines(splitDir), try deterministicLines(straightDir), "metric lines differ after resume", file: file, line: line)
+        XCTAssertEqual(TestRuns.parameters(resumed.network), TestRuns.parameters(straight.network), "parameters differ after resume",
+                       file: file, line: line)
+        XCTAssertEqual(try TestRuns.deterministicMetricLines(splitDir), try TestRuns.deterministicMetricLines(straightDir),
+                       "metric lines differ after resume", file: file, line: line)
         XCTAssertEqual(resumed.step, straight.step, file: file, line: line)
     }
 
@@ -95,54 +58,55 @@ final class ResumeTests: XCTestCase {
     }
 
     func testLinearizingAtEpochZeroFreezesTheTrackedKernel() throws {
-        var config = configuration(epochs: 2)
-        config.linearizeAtEpoch = 0
-        config.kernelTracking = KernelTrackingConfiguration(everyEpoch: true, probeSize: 6)
-        let dir = temporaryDirectory()
-        let loop = try TrainingSession.start(config, runDirectory: dir, callbacks: Self.callbacks(nil))
+        var settings = settings(epochs: 2)
+        settings.linearizeAtEpoch = 0
+        settings.kernelTracking = KernelTrackingConfiguration(everyEpoch: true, probeSize: 6)
+        let dir = TestRuns.folder(for: self)
+        let loop = try TrainingSession.start(try TestRuns.mnistCNN(settings), runDirectory: dir, callbacks: TestRuns.callbacks())
         try loop.fit()
-        XCTAssertTrue(loop.trainee is LinearizedModel)
-        let rows = try MetricRow.read(path: dir + "/metrics.jsonl")
-        let distances = rows.filter { $0.name == "ntk_distance_to_initial" }.compactMap(\.value)
+        let linearized = try XCTUnwrap(loop.trainee as? LinearizedModel)
+        XCTAssertTrue(linearized.network === loop.network)
+        let distances = try TestRuns.values(dir, "ntk_distance_to_initial")
         XCTAssertEqual(distances.count, 3)
         XCTAssertTrue(distances.allSatisfy { abs($0) < 1e-6 }, "f_lin's kernel must not move: \(distances)")
-        XCTAssertEqual(rows.filter { $0.name == "linearized" }.count, 1)
+        XCTAssertEqual(try TestRuns.rows(dir, "linearized").count, 1)
     }
 
     func testLinearizingAtAnEpochThatIsAlreadyPastIsRefused() throws {
-        let dir = temporaryDirectory()
-        let loop = try TrainingSession.start(configuration(epochs: 2), runDirectory: dir, callbacks: Self.callbacks(nil))
+        let dir = TestRuns.folder(for: self)
+        let loop = try TrainingSession.start(try TestRuns.mnistCNN(settings(epochs: 2)), runDirectory: dir, callbacks: TestRuns.callbacks())
         try loop.fit()
-        let (resumed, _) = try TrainingSession.resume(from: dir, into: temporaryDirectory(),
-                                                      adjust: { $0.epochs = 3; $0.linearizeAtEpoch = 1 }, callbacks: Self.callbacks(nil))
+        var later = settings(epochs: 3)
+        later.linearizeAtEpoch = 1
+        let (resumed, _) = try TrainingSession.resume(from: dir, into: TestRuns.folder(for: self),
+                                                      components: { _ in try TestRuns.mnistCNN(later) }, callbacks: TestRuns.callbacks())
         XCTAssertThrowsError(try resumed.fit()) { XCTAssertTrue("\($0)".contains("already at epoch 2"), "\($0)") }
     }
 
     func testSameSeedSameRunDifferentSeedDifferentRun() throws {
-        let a = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
-        let b = try TrainingSession.start(configuration(epochs: 1), runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
-        var other = configuration(epochs: 1)
-        other.seed = 8
-        let c = try TrainingSession.start(other, runDirectory: temporaryDirectory(), callbacks: Self.callbacks(nil))
-        try a.fit(); try b.fit(); try c.fit()
-        XCTAssertEqual(parameterBytes(a), parameterBytes(b))
-        XCTAssertNotEqual(parameterBytes(a), parameterBytes(c))
+        func trained(seed: UInt64) throws -> [String: [Float]] {
+            var s = settings(epochs: 1)
+            s.seed = seed
+            let loop = try TrainingSession.start(try TestRuns.mnistCNN(s), runDirectory: TestRuns.folder(for: self), callbacks: TestRuns.callbacks())
+            try loop.fit()
+            return TestRuns.parameters(loop.network)
+        }
+        let a = try trained(seed: 7)
+        XCTAssertEqual(a, try trained(seed: 7))
+        XCTAssertNotEqual(a, try trained(seed: 8))
     }
 
     func testCheckpointWithWrongShapesOrMissingTensorsIsRejectedClearly() throws {
-        let dir = temporaryDirectory()
-        let loop = try TrainingSession.start(configuration(epochs: 1), runDirectory: dir, callbacks: Self.callbacks(nil))
+        let dir = TestRuns.folder(for: self)
+        let loop = try TrainingSession.start(try TestRuns.mnistCNN(settings(epochs: 1)), runDirectory: dir, callbacks: TestRuns.callbacks())
         try loop.fit()
-        let path = try CheckpointDirectory(path: dir + "/checkpoints").latest()!.path
-        var checkpoint = try CheckpointFile.read(path: path)
-        // Declare the run a CIFAR model: its parameters do not match the stored MNIST tensors.
-        var config = try TrainingCheckpoint.configuration(of: checkpoint, path: path)
-        config.model = .twoLayer
-        config.twoLayerWidth = 16
-        checkpoint.metadata["config"] = String(decoding: try config.jsonData(), as: UTF8.self)
-        let otherDir = temporaryDirectory()
+        var (path, checkpoint) = try TestRuns.latestCheckpoint(dir)
+        // A loop of another model (the two-layer network): its parameters do not match the stored MNIST CNN tensors.
+        var rng = Xoshiro256(seed: 7)
+        let otherDir = TestRuns.folder(for: self)
         try RunDirectory.create(otherDir)
-        let other = try TrainingLoop(configuration: config, data: loop.data, log: try MetricsLog(directory: otherDir))
+        let other = try TrainingLoop(model: PaperModels.twoLayer(inputs: 784, width: 16, outputs: 10, rng: &rng), optimizer: try SGD(),
+                                     data: loop.data, settings: loop.settings, log: try MetricsLog(directory: otherDir))
         XCTAssertThrowsError(try TrainingCheckpoint.restore(other, from: checkpoint, path: path)) { error in
             XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("hidden.weight"), "\(error)")
         }
@@ -150,20 +114,5 @@ final class ResumeTests: XCTestCase {
         XCTAssertThrowsError(try TrainingCheckpoint.restore(loop, from: checkpoint, path: path)) { error in
             XCTAssertTrue("\(error)".contains("epoch"), "\(error)")
         }
-    }
-}
-
-/// Stored configurations written before a setting existed still load, with that setting's default.
-final class ConfigurationDecodingTests: XCTestCase {
-    func testMissingSettingsTakeTheirDefaults() throws {
-        let old = #"{"model": "cifar-cnn", "dataset": "cifar10", "epochs": 7, "batchSize": 250, "learningRate": 0.02, "seed": 3}"#
-        let c = try TrainingConfiguration.decode(Data(old.utf8))
-        XCTAssertEqual(c.model, .cifarCNN)
-        XCTAssertEqual(c.epochs, 7)
-        XCTAssertEqual(c.learningRate, 0.02)
-        XCTAssertEqual(c.keepLast, TrainingConfiguration().keepLast)
-        XCTAssertNil(c.linearizeAtEpoch)
-        XCTAssertThrowsError(try TrainingConfiguration.decode(Data("[1, 2]".utf8)))
-        XCTAssertThrowsError(try TrainingConfiguration.decode(Data(#"{"epochs": "many"}"#.utf8)))
     }
 }

@@ -7,7 +7,7 @@ final class ShapeErrorTests: XCTestCase {
     /// Crops every image to its top-left 20×20 corner: the MNIST CNN's first dense layer then gets
     /// 64·5·5 features instead of 3136.
     final class Crop: BatchTransform {
-        func transform(_ inputs: Tensor, labels: [Int32], model: Module, rng: inout Xoshiro256) throws -> Tensor {
+        func transform(_ inputs: Tensor, labels: [Int32], model: Module, loss: Loss, rng: inout Xoshiro256) throws -> Tensor {
             let n = inputs.shape[0]
             let all = inputs.scalars
             var cropped: [Float] = []
@@ -17,17 +17,9 @@ final class ShapeErrorTests: XCTestCase {
     }
 
     func testAShapeErrorInTheLoopEndsTheRunNamingTheLayer() throws {
-        let dir = NSTemporaryDirectory() + "tangent-shape-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        var config = TrainingConfiguration.paperDefaults(model: .mnistCNN)
-        config.epochs = 1
-        config.batchSize = 50
-        config.trainSubset = 100
-        config.testSubset = 20
-        config.robustEvalSubset = 0
-        let loop = try TrainingSession.start(config, runDirectory: dir) { c, d in
-            TrainingSession.standardCallbacks(c, runDirectory: d, progress: false)
-        }
+        let dir = TestRuns.folder(for: self, prefix: "tangent-shape")
+        let run = try TestRuns.mnistCNN(TestRuns.settings(epochs: 1), train: 100, test: 20)
+        let loop = try TrainingSession.start(run, runDirectory: dir, callbacks: TestRuns.callbacks())
         loop.batchTransform = Crop()
         let before = loop.network.parameterValues().mapValues(\.scalars)
         XCTAssertThrowsError(try loop.fit()) { error in
