@@ -74,7 +74,11 @@ public enum TrainingCheckpoint {
         for name in shapes.keys.sorted() {
             guard let t = checkpoint[name] else { problems.append(.missing(name: name, shape: shapes[name]!)); continue }
             guard t.shape == shapes[name]! else { problems.append(.shape(name: name, expected: shapes[name]!, found: t.shape)); continue }
-            values[name] = Tensor(shape: t.shape, scalars: try t.floats())
+            let floats = try t.floats()
+            guard floats.allSatisfy(\.isFinite) else {
+                throw CheckpointStateError(path: path, "tensor '\(name)' holds non-finite values (NaN or ±∞): the run it came from diverged")
+            }
+            values[name] = Tensor(shape: t.shape, scalars: floats)
         }
         let reserved = ["optimizer.", "state.", "callback.", "inputs", "labels", "kernel"]
         for name in checkpoint.names.sorted() where shapes[name] == nil && !reserved.contains(where: { name.hasPrefix($0) }) {
@@ -119,6 +123,7 @@ public enum TrainingCheckpoint {
         if let lossName = c.metadata["loss"], lossName != run.loss.name {
             throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(run.loss.name)'")
         }
+        _ = try progress(of: c, path: path, trainingImages: run.data.train.count)
         _ = try parameterValues(for: run.model, from: c, path: path)
         // A fresh optimiser of the same kind takes the state only if it fits the model.
         let probe = try optimizerState(c, path: path)
@@ -128,39 +133,57 @@ public enum TrainingCheckpoint {
         try run.optimizer.restore(state: scratch, for: run.model)
     }
 
-    /// Restores a loop — built with the same kind of model, optimiser and loss — to the checkpointed
-    /// state, after ``checkFits(_:_:path:)``-style checks: a mismatch is an error naming it, before
-    /// anything is changed.
-    public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String) throws {
-        func int(_ key: String) throws -> Int {
-            guard let s = c.metadata[key], let v = Int(s) else { throw CheckpointStateError(path: path, "lacks metadata '\(key)'") }
+    /// The loop's counters, data position, generators and metric-file lengths stored in a checkpoint,
+    /// each checked (range, consistency with each other and with the training set) before use.
+    static func progress(of c: Checkpoint, path: String, trainingImages: Int) throws
+        -> (epoch: Int, step: Int, batches: Int, order: BatchOrder.State, lossSum: Double, transformWords: [UInt64],
+            jsonlBytes: Int, csvBytes: Int) {
+        func count(_ key: String, atMost limit: Int = Int.max) throws -> Int {
+            guard let text = c.metadata[key], let v = Int(text) else { throw CheckpointStateError(path: path, "lacks metadata '\(key)'") }
+            guard v >= 0, v <= limit else {
+                throw CheckpointStateError(path: path, "metadata '\(key)' = \(v) is out of range (0…\(limit == Int.max ? "" : "\(limit)"))")
+            }
             return v
         }
         func tensor(_ name: String) throws -> StoredTensor {
             guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
             return t
         }
-        try checkFits(RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data,
-                                    settings: loop.settings), c, path: path)
-        let values = try parameterValues(for: loop.network, from: c, path: path)
-        let state = try optimizerState(c, path: path)
-        try loop.network.loadParameterValues(values)
-        do { try loop.optimizer.restore(state: state, for: loop.network) }
-        catch { throw CheckpointStateError(path: path, "\(error)") }
+        let epoch = try count("epoch"), step = try count("step")
+        let orderEpoch = try count("batch_order_epoch", atMost: epoch)
+        let batches = try count("epoch_batches", atMost: step)
+        let position = try count("batch_order_position", atMost: trainingImages)
+        let jsonlBytes = try count("metrics_jsonl_bytes"), csvBytes = try count("metrics_csv_bytes")
         let orderWords = try tensor("state.batch_order_generator").uint64s()
         let transformWords = try tensor("state.transform_generator").uint64s()
         guard orderWords.count == 4, transformWords.count == 4 else {
             throw CheckpointStateError(path: path, "generator states must have four words")
         }
-        let position = try int("batch_order_position")
-        guard position >= 0, position <= loop.data.train.count else {
-            throw CheckpointStateError(path: path, "data position \(position) does not fit the \(loop.data.train.count) training images (was the data set changed?)")
-        }
         let lossSum = try tensor("state.epoch_loss_sum").doubles().first ?? 0
-        loop.restoreProgress(epoch: try int("epoch"), step: try int("step"),
-                             order: BatchOrder.State(epochStartGeneratorState: orderWords, epoch: try int("batch_order_epoch"), position: position),
-                             lossSum: lossSum, batches: try int("epoch_batches"), transformState: transformWords)
-        try loop.log.restore(jsonl: UInt64(try int("metrics_jsonl_bytes")), csv: UInt64(try int("metrics_csv_bytes")))
+        guard lossSum.isFinite else { throw CheckpointStateError(path: path, "state.epoch_loss_sum is \(lossSum)") }
+        return (epoch, step, batches, BatchOrder.State(epochStartGeneratorState: orderWords, epoch: orderEpoch, position: position),
+                lossSum, transformWords, jsonlBytes, csvBytes)
+    }
+
+    /// Restores a loop — built with the same kind of model, optimiser and loss — to the checkpointed
+    /// state, after ``checkFits(_:_:path:)``-style checks: a mismatch is an error naming it, before
+    /// anything is changed.
+    public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String) throws {
+        func tensor(_ name: String) throws -> StoredTensor {
+            guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
+            return t
+        }
+        try checkFits(RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data,
+                                    settings: loop.settings), c, path: path)
+        let core = try progress(of: c, path: path, trainingImages: loop.data.train.count)
+        let values = try parameterValues(for: loop.network, from: c, path: path)
+        let state = try optimizerState(c, path: path)
+        try loop.network.loadParameterValues(values)
+        do { try loop.optimizer.restore(state: state, for: loop.network) }
+        catch { throw CheckpointStateError(path: path, "\(error)") }
+        loop.restoreProgress(epoch: core.epoch, step: core.step, order: core.order, lossSum: core.lossSum,
+                             batches: core.batches, transformState: core.transformWords)
+        try loop.log.restore(jsonl: UInt64(core.jsonlBytes), csv: UInt64(core.csvBytes))
         for extra in loop.checkpointExtensions { try extra.restore(from: c, path: path) }
         for callback in loop.callbacks {
             guard let key = callback.stateKey, c.metadata["callback.\(key)"] != nil else { continue }
