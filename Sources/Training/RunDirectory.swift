@@ -15,6 +15,20 @@ public enum RunDirectory {
         return path
     }
 
+    /// Renames the folder `path` to an unused `path.replaced-DATE[-N]` and returns the new name.
+    public static func moveAside(_ path: String, date: Date = Date()) throws -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let base = "\(path).replaced-\(f.string(from: date))"
+        var target = base, n = 1
+        while FileManager.default.fileExists(atPath: target) { n += 1; target = "\(base)-\(n)" }
+        do { try FileManager.default.moveItem(atPath: path, toPath: target) }
+        catch { throw ConfigurationError("cannot move \(path) aside to \(target): \(error.localizedDescription)") }
+        return target
+    }
+
     /// Creates `path` (and parents) if needed, with a clear error otherwise.
     public static func create(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }

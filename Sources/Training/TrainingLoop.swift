@@ -65,6 +65,12 @@ public final class TrainingLoop {
     public var batchTransform: BatchTransform?
     /// Extra state saved in checkpoints (e.g. a callback's companion state).
     public var checkpointExtensions: [CheckpointExtension] = []
+    /// The run folder whose lock the loop takes while it trains (set by `TrainingSession`), so no
+    /// other process writes the same run meanwhile.
+    public internal(set) var runDirectory: String?
+    /// The lock on ``runDirectory``: held from the session's opening of the folder until `fit` returns
+    /// or throws, and taken again by a later `fit`.
+    var runLock: RunLock?
     /// A caller's description of the run (e.g. the command line's settings as JSON), stored in every
     /// checkpoint as metadata `config` so tools can rebuild the run's components.
     public var runDescription: String?
@@ -166,6 +172,8 @@ public final class TrainingLoop {
 
     /// Trains until `settings.epochs` epochs are complete (continuing from the current state).
     public func fit() throws {
+        if runLock == nil, let runDirectory { runLock = try RunLock(runDirectory: runDirectory) }
+        defer { runLock = nil }
         for c in callbacks { try c.fitStart(self) }
         do {
             while epoch < settings.epochs {

@@ -52,12 +52,23 @@ public enum TrainingSession {
     }
 
     /// A new run in `runDirectory`. The components are checked first (settings, and that model, loss,
-    /// augmentation and data fit together); only then is the folder created, `config.json` written and
-    /// the metric log opened.
-    public static func start(_ run: RunComponents, runDirectory: String,
+    /// augmentation and data fit together); only then is the folder created, locked against other
+    /// writers, `config.json` written and the metric log opened. A folder that already holds files is
+    /// refused — resume it instead — unless `overwrite` is true, which moves the old folder aside to
+    /// `runDirectory.replaced-DATE` first.
+    public static func start(_ run: RunComponents, runDirectory: String, overwrite: Bool = false,
                              callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> TrainingLoop {
         try run.settings.validate()
         try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? []
+        if !contents.isEmpty {
+            guard overwrite else {
+                throw ConfigurationError("run folder \(runDirectory) is not empty (it holds \(contents.sorted().prefix(4).joined(separator: ", "))\(contents.count > 4 ? ", …" : "")); resume it, choose another folder, or overwrite it (the old contents are moved aside)")
+            }
+            _ = try RunLock(runDirectory: runDirectory)  // never move a folder another process is writing
+            let aside = try RunDirectory.moveAside(runDirectory)
+            print("moved the previous contents of \(runDirectory) to \(aside)")
+        }
         try RunDirectory.create(runDirectory)
         return try open(run, in: runDirectory, callbacks: callbacks)
     }
@@ -118,11 +129,14 @@ public enum TrainingSession {
     /// Writes `config.json`, opens the metric log and builds the loop with its callbacks.
     static func open(_ run: RunComponents, in runDirectory: String,
                      callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> TrainingLoop {
+        let lock = try RunLock(runDirectory: runDirectory)
         let description = try run.description ?? run.settings.jsonData()
         try RunDirectory.writeConfiguration(description, to: runDirectory)
         let loop = try TrainingLoop(model: run.model, optimizer: run.optimizer, loss: run.loss, schedule: run.schedule,
                                     data: run.data, settings: run.settings, log: try MetricsLog(directory: runDirectory))
         loop.runDescription = run.description.map { String(decoding: $0, as: UTF8.self) }
+        loop.runDirectory = runDirectory
+        loop.runLock = lock
         loop.callbacks = callbacks(run.settings, runDirectory)
         return loop
     }

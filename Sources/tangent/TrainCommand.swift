@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Augmentation: random crops of the image zero-padded by N pixels (CIFAR: 4).") var cropPadding: Int = 0
     @Flag(help: "Augmentation: random horizontal flips.") var flip = false
     @Option(help: "Run folder (default: a new folder under checkpoints/).") var runDir: String?
+    @Flag(help: "Start a new run in a --run-dir that already holds one, moving the old contents aside to RUN_DIR.replaced-DATE.") var overwrite = false
     @Option(help: "Adversarial training: pgd | fgsm.") var adversarial: String?
     @Option(help: "Attack radius ε (default 0.3 MNIST, 8/255 CIFAR-10).") var eps: Float?
     @Option(help: "PGD step size (default 0.01 MNIST, 2/255 CIFAR-10).") var stepSize: Float?
@@ -147,7 +148,7 @@ struct TrainCommand: ParsableCommand {
             // Checked before `makeNew` creates the folder (`start` checks again), naming the augmentation options.
             do { try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings) } catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
             let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
-            loop = try TrainingSession.start(run, runDirectory: dir, callbacks: Self.callbacks)
+            loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks)
             print("run folder: \(dir)")
         }
         print("data: \(loop.data.source)")
