@@ -169,16 +169,7 @@ public func gradients(of output: Tensor, wrt inputs: [Tensor], seed: Tensor? = n
 /// cotangent `seed` (nil where a target is not reached). Used by tools that walk the graph.
 public func cotangents(from root: GraphNode, seed: Tensor, at targets: [GraphNode?]) throws -> [Tensor?] {
     guard seed.shape == root.shape else { throw AutodiffError.seedShape(expected: root.shape, found: seed.shape) }
-    // Post-order DFS without recursion: parents come before their children.
-    var order: [GraphNode] = []
-    var visited = Set<ObjectIdentifier>()
-    var stack: [(GraphNode, Bool)] = [(root, false)]
-    while let (node, expanded) = stack.popLast() {
-        if expanded { order.append(node); continue }
-        if !visited.insert(ObjectIdentifier(node)).inserted { continue }
-        stack.append((node, true))
-        for parent in node.parents { if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) } }
-    }
+    let order = topologicalOrder(from: root)
 
     // A node needs a cotangent when it is wanted or one of its parents does.
     let wanted = Set(targets.compactMap { $0.map(ObjectIdentifier.init) })
@@ -212,6 +203,23 @@ public func cotangents(from root: GraphNode, seed: Tensor, at targets: [GraphNod
         }
     }
     return targets.map { target in target.flatMap { grads[ObjectIdentifier($0)] } }
+}
+
+/// The nodes reachable from `root`, parents before children (an iterative post-order walk, so depth is
+/// not limited by the call stack; a node's first input is visited first).
+public func topologicalOrder(from root: GraphNode) -> [GraphNode] {
+    var order: [GraphNode] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(GraphNode, Bool)] = [(root, false)]
+    while let (node, expanded) = stack.popLast() {
+        if expanded { order.append(node); continue }
+        if !visited.insert(ObjectIdentifier(node)).inserted { continue }
+        stack.append((node, true))
+        for parent in node.parents.reversed() {
+            if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) }
+        }
+    }
+    return order
 }
 
 /// Reverse mode for a function of one tensor: its value and the gradient of its sum (or of

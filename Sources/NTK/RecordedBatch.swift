@@ -132,19 +132,3 @@ final class RecordedBatch {
         }
     }
 }
-
-/// Nodes reachable from `root`, parents before children (iterative post-order).
-func topologicalOrder(from root: GraphNode) -> [GraphNode] {
-    var order: [GraphNode] = []
-    var visited = Set<ObjectIdentifier>()
-    var stack: [(GraphNode, Bool)] = [(root, false)]
-    while let (node, expanded) = stack.popLast() {
-        if expanded { order.append(node); continue }
-        if !visited.insert(ObjectIdentifier(node)).inserted { continue }
-        stack.append((node, true))
-        for parent in node.parents.reversed() {
-            if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) }
-        }
-    }
-    return order
-}
