@@ -9,7 +9,8 @@ Reads two Tangent files (zstd-compressed safetensors):
 Builds the same network in Flax (NHWC; conv weights to HWIO, dense transposed; the stride-2 3x3 convolutions
 pad one pixel on every side as Tangent's do, not Flax's asymmetric "SAME"), computes
 nt.empirical_ntk_fn(apply_fn, trace_axes=(), implementation=IMPL) and prints one JSON line: the relative
-Frobenius error against Tangent's kernel, the time of the second (compiled) call and the process's peak RSS.
+Frobenius error against Tangent's kernel, the time of the second (compiled) call, the process's peak RSS and
+its resident set just before the first call (the Python + JAX + inputs floor).
 Run each implementation in its own process (peak RSS is per process):
   /work/envs/venv_nt/bin/python resnet_nt.py --model M --kernel K --impl 3
 """
@@ -27,22 +28,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U64": np.uint64, "U8": np.uint8}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tangent_files import read_tangent_file  # noqa: E402
 
 
-def read_tangent_file(path):
-    """Returns ({name: ndarray}, metadata) from a zstd-compressed safetensors file."""
-    payload = subprocess.run(["zstd", "-dc", path], check=True, capture_output=True).stdout
-    (header_length,) = struct.unpack("<Q", payload[:8])
-    header = json.loads(payload[8:8 + header_length])
-    metadata = header.pop("__metadata__", {})
-    data = payload[8 + header_length:]
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        dtype = np.dtype(DTYPES[entry["dtype"]]).newbyteorder("<")
-        tensors[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(entry["shape"]).astype(dtype.newbyteorder("="))
-    return tensors, metadata
+def current_rss_mb():
+    """The process's resident set now (MB), from /proc/self/status (0 where unavailable)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def main():
@@ -51,6 +50,7 @@ def main():
     parser.add_argument("--kernel", required=True)
     parser.add_argument("--impl", type=int, default=3, help="1 jacobian contraction, 2 NTK-vector products, 3 structured derivatives")
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--save-kernel", help="also write neural-tangents' kernel, [N*C, N*C] float32, as .npy")
     args = parser.parse_args()
 
     import jax
@@ -115,6 +115,7 @@ def main():
             3: nt.NtkImplementation.STRUCTURED_DERIVATIVES}[args.impl]
     apply_fn = lambda p, inp: model.apply({"params": p}, inp)
     kernel_fn = jax.jit(nt.empirical_ntk_fn(apply_fn, trace_axes=(), vmap_axes=0, implementation=impl))
+    rss_before = current_rss_mb()
     start = time.perf_counter()
     ntk = kernel_fn(x, None, params).block_until_ready()
     first = time.perf_counter() - start
@@ -122,6 +123,8 @@ def main():
     ntk = kernel_fn(x, None, params).block_until_ready()
     second = time.perf_counter() - start
     nt_kernel = np.asarray(ntk, dtype=np.float64).transpose(0, 2, 1, 3).reshape(n * classes, n * classes)
+    if args.save_kernel:
+        np.save(args.save_kernel, nt_kernel.astype(np.float32))
     tangent_kernel = kernel_file["kernel"].astype(np.float64)
     relative = float(np.linalg.norm(tangent_kernel - nt_kernel) / np.linalg.norm(nt_kernel))
     count = sum(int(np.prod(a.shape)) for a in jax.tree_util.tree_leaves(params))
@@ -129,6 +132,7 @@ def main():
                       "model": meta["model"], "parameters": count, "samples": n, "classes": classes,
                       "implementation": args.impl, "first_call_s": round(first, 3), "seconds": round(second, 3),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "rss_before_first_call_mb": round(rss_before),
                       "relative_error_vs_tangent": relative, "tangent_seconds": kernel_meta.get("seconds")}))
     sys.exit(0 if relative < args.tolerance else 1)
 
