@@ -2,7 +2,8 @@ import Foundation
 
 /// The folder of one run: `config.json`, `metrics.jsonl`, `metrics.csv`, checkpoints, kernels, plots.
 public enum RunDirectory {
-    /// A new, unused folder under `root` named after the model and the time, created on disk.
+    /// A new, unused folder path under `root` named after the model and the time. Nothing is created:
+    /// `TrainingSession.start` creates the folder once the run has passed its checks.
     public static func makeNew(under root: String = "checkpoints", model: String, date: Date = Date()) throws -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
@@ -11,7 +12,6 @@ public enum RunDirectory {
         let base = (root as NSString).appendingPathComponent("\(model)-\(f.string(from: date))")
         var path = base, n = 1
         while FileManager.default.fileExists(atPath: path) { n += 1; path = "\(base)-\(n)" }
-        try create(path)
         return path
     }
 

@@ -111,6 +111,14 @@ public enum TrainingCheckpoint {
     /// trajectory (batch size, seed, shuffling, adversarial training, augmentation), the optimiser's kind
     /// and state, the loss, and every parameter's name and shape (all mismatches listed in one error).
     public static func checkFits(_ run: RunComponents, _ c: Checkpoint, path: String) throws {
+        _ = try validatedState(run, c, path: path)
+    }
+
+    /// Everything a restore applies, decoded once and checked as ``checkFits(_:_:path:)`` describes.
+    static func validatedState(_ run: RunComponents, _ c: Checkpoint, path: String) throws
+        -> (parameters: [String: Tensor], optimizer: [String: Tensor],
+            progress: (epoch: Int, step: Int, batches: Int, order: BatchOrder.State, lossSum: Double, transformWords: [UInt64],
+                       jsonlBytes: Int, csvBytes: Int)) {
         if let stored = try settings(of: c, path: path) {
             let differences = run.settings.trajectoryDifferences(from: stored)
             if !differences.isEmpty {
@@ -123,14 +131,15 @@ public enum TrainingCheckpoint {
         if let lossName = c.metadata["loss"], lossName != run.loss.name {
             throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(run.loss.name)'")
         }
-        _ = try progress(of: c, path: path, trainingImages: run.data.train.count)
-        _ = try parameterValues(for: run.model, from: c, path: path)
-        // A fresh optimiser of the same kind takes the state only if it fits the model.
-        let probe = try optimizerState(c, path: path)
-        let scratch = run.optimizer.state
-        do { try run.optimizer.restore(state: probe, for: run.model) }
+        let core = try progress(of: c, path: path, trainingImages: run.data.train.count)
+        let values = try parameterValues(for: run.model, from: c, path: path)
+        // The optimiser takes the state only if it fits the model; its own state is put back afterwards.
+        let state = try optimizerState(c, path: path)
+        let current = run.optimizer.state
+        do { try run.optimizer.restore(state: state, for: run.model) }
         catch { throw CheckpointStateError(path: path, "\(error)") }
-        try run.optimizer.restore(state: scratch, for: run.model)
+        try run.optimizer.restore(state: current, for: run.model)
+        return (values, state, core)
     }
 
     /// The loop's counters, data position, generators and metric-file lengths stored in a checkpoint,
@@ -173,11 +182,9 @@ public enum TrainingCheckpoint {
             guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
             return t
         }
-        try checkFits(RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data,
-                                    settings: loop.settings), c, path: path)
-        let core = try progress(of: c, path: path, trainingImages: loop.data.train.count)
-        let values = try parameterValues(for: loop.network, from: c, path: path)
-        let state = try optimizerState(c, path: path)
+        let (values, state, core) = try validatedState(
+            RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data, settings: loop.settings),
+            c, path: path)
         try loop.network.loadParameterValues(values)
         do { try loop.optimizer.restore(state: state, for: loop.network) }
         catch { throw CheckpointStateError(path: path, "\(error)") }

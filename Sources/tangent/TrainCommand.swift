@@ -145,10 +145,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             let description = try makeDescription()
             let run = try description.components()
-            // Checked before `makeNew` creates the folder (`start` checks again), naming the augmentation options.
-            do { try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings) } catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
             let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
-            loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks)
+            do { loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks) }
+            catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
             print("run folder: \(dir)")
         }
         print("data: \(loop.data.source)")
