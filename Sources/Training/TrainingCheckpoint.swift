@@ -41,6 +41,7 @@ public enum TrainingCheckpoint {
             "metrics_jsonl_bytes": "\(position.jsonl)", "metrics_csv_bytes": "\(position.csv)",
         ]
         if let description = loop.runDescription { c.metadata["config"] = description }
+        loop.runIdentity?.stamp(&c)
         for extra in loop.checkpointExtensions { try extra.save(into: &c) }
         for callback in loop.callbacks {
             guard let key = callback.stateKey else { continue }
@@ -132,6 +133,7 @@ public enum TrainingCheckpoint {
             throw CheckpointStateError(path: path, "was trained with the loss '\(lossName)', this run uses '\(run.loss.name)'")
         }
         let core = try progress(of: c, path: path, trainingImages: run.data.train.count)
+        try checkKernelTracking(run, c, path: path, step: core.step, epoch: core.epoch)
         let values = try parameterValues(for: run.model, from: c, path: path)
         // The optimiser takes the state only if it fits the model; its own state is put back afterwards.
         let state = try optimizerState(c, path: path)
@@ -176,12 +178,10 @@ public enum TrainingCheckpoint {
 
     /// Restores a loop — built with the same kind of model, optimiser and loss — to the checkpointed
     /// state, after ``checkFits(_:_:path:)``-style checks: a mismatch is an error naming it, before
-    /// anything is changed.
-    public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String) throws {
-        func tensor(_ name: String) throws -> StoredTensor {
-            guard let t = c[name] else { throw CheckpointStateError(path: path, "lacks tensor '\(name)'") }
-            return t
-        }
+    /// anything is changed. With `continuingMetrics` (the loop's metric files continue the checkpoint's
+    /// run), the files are cut back to the lengths the checkpoint records; without, they are left as
+    /// they are (a branch from a loose checkpoint file starts new ones).
+    public static func restore(_ loop: TrainingLoop, from c: Checkpoint, path: String, continuingMetrics: Bool = true) throws {
         let (values, state, core) = try validatedState(
             RunComponents(model: loop.network, optimizer: loop.optimizer, loss: loop.loss, data: loop.data, settings: loop.settings),
             c, path: path)
@@ -190,21 +190,10 @@ public enum TrainingCheckpoint {
         catch { throw CheckpointStateError(path: path, "\(error)") }
         loop.restoreProgress(epoch: core.epoch, step: core.step, order: core.order, lossSum: core.lossSum,
                              batches: core.batches, transformState: core.transformWords)
-        try loop.log.restore(jsonl: UInt64(core.jsonlBytes), csv: UInt64(core.csvBytes))
+        if continuingMetrics { try loop.log.restore(jsonl: UInt64(core.jsonlBytes), csv: UInt64(core.csvBytes)) }
         for extra in loop.checkpointExtensions { try extra.restore(from: c, path: path) }
         for callback in loop.callbacks {
-            guard let key = callback.stateKey, c.metadata["callback.\(key)"] != nil else { continue }
-            var state = CallbackState()
-            let prefix = "callback.\(key)."
-            for name in c.names where name.hasPrefix(prefix) {
-                let t = try tensor(name), short = String(name.dropFirst(prefix.count))
-                switch t.dtype {
-                case .float32: state.floats[short] = (t.shape, try t.floats())
-                case .float64: state.doubles[short] = try t.doubles()
-                default: throw CheckpointStateError(path: path, "callback tensor '\(name)' has unsupported type \(t.dtype)")
-                }
-            }
-            for (k, v) in c.metadata where k.hasPrefix(prefix) { state.strings[String(k.dropFirst(prefix.count))] = v }
+            guard let key = callback.stateKey, let state = try callbackState(c, key: key, path: path) else { continue }
             try callback.restoreState(state)
         }
     }
@@ -250,8 +239,21 @@ public final class CheckpointCallback: TrainingCallback {
         if everyEpoch { try save(loop) }
     }
 
-    func save(_ loop: TrainingLoop) throws {
+    /// The newest checkpoint this callback wrote: its step and path.
+    private var lastSaved: (step: Int, path: String)?
+
+    @discardableResult
+    func save(_ loop: TrainingLoop) throws -> String {
         try loop.log.synchronize()
-        try directory.save(try TrainingCheckpoint.capture(loop), step: loop.step)
+        let entry = try directory.save(try TrainingCheckpoint.capture(loop), step: loop.step)
+        lastSaved = (entry.step, entry.path)
+        return entry.path
+    }
+
+    /// Saves the loop's state unless this callback already saved it at the current step; returns the
+    /// checkpoint's path.
+    func saveUnlessCurrent(_ loop: TrainingLoop) throws -> String {
+        if let lastSaved, lastSaved.step == loop.step { return lastSaved.path }
+        return try save(loop)
     }
 }

@@ -71,6 +71,8 @@ public final class TrainingLoop {
     /// The lock on ``runDirectory``: held from the session's opening of the folder until `fit` returns
     /// or throws, and taken again by a later `fit`.
     var runLock: RunLock?
+    /// The run's identity (set by `TrainingSession`), stamped into every checkpoint.
+    public internal(set) var runIdentity: RunIdentity?
     /// A caller's description of the run (e.g. the command line's settings as JSON), stored in every
     /// checkpoint as metadata `config` so tools can rebuild the run's components.
     public var runDescription: String?
@@ -180,10 +182,12 @@ public final class TrainingLoop {
                 if batchOrder.position == 0 { for c in callbacks { try c.epochStart(self) } }
                 while let indices = batchOrder.nextBatch() {
                     try trainStep(indices)
+                    try stopIfRequested()
                 }
                 epoch += 1
                 try record("train_loss", epochBatches > 0 ? epochLossSum / Double(epochBatches) : .nan)
                 for c in callbacks { try c.epochEnd(self) }
+                try stopIfRequested()
                 batchOrder.startNextEpoch()
                 epochLossSum = 0
                 epochBatches = 0
@@ -195,6 +199,15 @@ public final class TrainingLoop {
         }
         for c in callbacks { try c.fitEnd(self) }
         try log.synchronize()
+    }
+
+    /// On a pending ``Interruption``: saves a checkpoint of the state after the step just finished
+    /// (unless one was just written) and throws ``TrainingInterrupted``. `fitEnd` callbacks do not run.
+    private func stopIfRequested() throws {
+        guard let signal = Interruption.pendingSignal else { return }
+        let saved = try callbacks.compactMap { $0 as? CheckpointCallback }.last?.saveUnlessCurrent(self)
+        try log.synchronize()
+        throw TrainingInterrupted(signal: signal, epoch: epoch, step: step, checkpointPath: saved)
     }
 
     private func trainStep(_ indices: ArraySlice<Int>) throws {

@@ -70,13 +70,13 @@ public enum TrainingSession {
             print("moved the previous contents of \(runDirectory) to \(aside)")
         }
         try RunDirectory.create(runDirectory)
-        return try open(run, in: runDirectory, callbacks: callbacks)
+        return try open(run, in: runDirectory, identity: RunIdentity(model: run.model, data: run.data), callbacks: callbacks)
     }
 
-    /// Where a run folder or checkpoint file to resume from points: the run folder and the checkpoint
-    /// to load. A run folder resumes from its newest readable checkpoint (older ones are tried when the
-    /// newest is corrupt).
-    public static func locate(_ path: String) throws -> (runDirectory: String, checkpointPath: String, checkpoint: Checkpoint) {
+    /// Where a run folder or checkpoint file to resume from points: the run folder (nil for a checkpoint
+    /// file that does not sit in a run folder's `checkpoints/`) and the checkpoint to load. A run folder
+    /// resumes from its newest readable checkpoint (older ones are tried when the newest is corrupt).
+    public static func locate(_ path: String) throws -> (runDirectory: String?, checkpointPath: String, checkpoint: Checkpoint) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigurationError("cannot resume: \(path) does not exist")
@@ -88,10 +88,19 @@ public enum TrainingSession {
             }
             return (path, loaded.entry.path, loaded.checkpoint)
         }
-        let checkpoint = try CheckpointFile.read(path: path)
+        return (runFolder(containing: path), path, try CheckpointFile.read(path: path))
+    }
+
+    /// The run folder whose `checkpoints/` holds the file at `path`, or nil when the file sits elsewhere.
+    public static func runFolder(containing path: String) -> String? {
         let folder = (path as NSString).deletingLastPathComponent
-        let run = (folder as NSString).lastPathComponent == "checkpoints" ? (folder as NSString).deletingLastPathComponent : folder
-        return (run.isEmpty ? "." : run, path, checkpoint)
+        guard (folder as NSString).lastPathComponent == "checkpoints" else { return nil }
+        let run = (folder as NSString).deletingLastPathComponent
+        let runDirectory = run.isEmpty ? "." : run
+        let isRunFolder = [RunIdentity.fileName, "config.json"].contains {
+            FileManager.default.fileExists(atPath: (runDirectory as NSString).appendingPathComponent($0))
+        }
+        return isRunFolder ? runDirectory : nil
     }
 
     /// Resumes a run from a run folder or checkpoint file. `components` builds the run's values from
@@ -100,36 +109,63 @@ public enum TrainingSession {
     /// change. The checkpoint's exact state is then restored; a model, optimiser or settings that do
     /// not match it are refused with the mismatching names.
     ///
-    /// With `branchDirectory`, the continuation goes to a new run folder (its metric files start as
-    /// copies of the original's), leaving the original run untouched — e.g. to linearize an existing
-    /// run at one of its checkpoints.
+    /// In place, the checkpoint must belong to the folder's run (its ``RunIdentity``) and fit the model
+    /// and data given now. With `branchDirectory` — a new or empty folder — the continuation goes there
+    /// as a new run whose metric files start as copies of the original's, leaving the original run
+    /// untouched (e.g. to linearize an existing run at one of its checkpoints). A checkpoint file
+    /// outside a run folder can only be continued as a branch, whose metric files start empty: nothing
+    /// is ever written beside the file.
     public static func resume(from path: String, into branchDirectory: String? = nil,
                               components: (_ checkpoint: Checkpoint) throws -> RunComponents,
                               callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
-        var (runDirectory, checkpointPath, checkpoint) = try locate(path)
+        let (source, checkpointPath, checkpoint) = try locate(path)
+        let branch = branchDirectory.flatMap { $0 == source ? nil : $0 }
+        guard source != nil || branch != nil else {
+            throw ConfigurationError("\(checkpointPath) is not inside a run folder (RUN/checkpoints/); give a new folder to continue it in")
+        }
         let run = try components(checkpoint)
         try run.settings.validate()
         try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
         // Everything is checked before a folder is created or a file written.
         try TrainingCheckpoint.checkFits(run, checkpoint, path: checkpointPath)
-        if let branch = branchDirectory, branch != runDirectory {
-            try RunDirectory.create(branch)
-            for file in ["metrics.jsonl", "metrics.csv"] {
-                let source = (runDirectory as NSString).appendingPathComponent(file), target = (branch as NSString).appendingPathComponent(file)
-                try? FileManager.default.removeItem(atPath: target)
-                try FileManager.default.copyItem(atPath: source, toPath: target)
+        let identity: RunIdentity
+        if let branch {
+            try RunIdentity.checkFingerprints(of: checkpoint, path: checkpointPath, model: run.model, data: run.data)
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: branch)) ?? []
+            guard contents.isEmpty else {
+                throw ConfigurationError("cannot branch into \(branch): the folder is not empty (it holds \(contents.sorted().prefix(4).joined(separator: ", "))\(contents.count > 4 ? ", …" : "")); choose a new folder")
             }
-            runDirectory = branch
+            identity = RunIdentity(model: run.model, data: run.data,
+                                   parent: .init(runID: checkpoint.metadata[RunIdentity.runIDKey], checkpoint: checkpointPath))
+            try RunDirectory.create(branch)
+            if let source {
+                for file in ["metrics.jsonl", "metrics.csv"] {
+                    let from = (source as NSString).appendingPathComponent(file), to = (branch as NSString).appendingPathComponent(file)
+                    try FileManager.default.copyItem(atPath: from, toPath: to)
+                }
+            }
+        } else {
+            let folder = source!
+            if let owner = try RunIdentity.read(from: folder) {
+                try owner.checkAdoption(of: checkpoint, path: checkpointPath, model: run.model, data: run.data, folder: folder)
+                identity = owner
+            } else if let foreign = checkpoint.metadata[RunIdentity.runIDKey] {
+                throw CheckpointStateError(path: checkpointPath, "belongs to run \(foreign), but the run folder \(folder) has no \(RunIdentity.fileName) (a folder of an older Tangent, or not this run's); branch from the file into a new folder instead")
+            } else {
+                identity = RunIdentity(model: run.model, data: run.data, adoptedLegacyRun: true)
+            }
         }
-        let loop = try open(run, in: runDirectory, callbacks: callbacks)
-        try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath)
+        let runDirectory = branch ?? source!
+        let loop = try open(run, in: runDirectory, identity: identity, callbacks: callbacks)
+        try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath, continuingMetrics: source != nil)
         return (loop, checkpointPath)
     }
 
-    /// Writes `config.json`, opens the metric log and builds the loop with its callbacks.
-    static func open(_ run: RunComponents, in runDirectory: String,
+    /// Writes `run.json` and `config.json`, opens the metric log and builds the loop with its callbacks.
+    static func open(_ run: RunComponents, in runDirectory: String, identity: RunIdentity,
                      callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> TrainingLoop {
         let lock = try RunLock(runDirectory: runDirectory)
+        try identity.write(to: runDirectory)
         let description = try run.description ?? run.settings.jsonData()
         try RunDirectory.writeConfiguration(description, to: runDirectory)
         let loop = try TrainingLoop(model: run.model, optimizer: run.optimizer, loss: run.loss, schedule: run.schedule,
@@ -137,6 +173,7 @@ public enum TrainingSession {
         loop.runDescription = run.description.map { String(decoding: $0, as: UTF8.self) }
         loop.runDirectory = runDirectory
         loop.runLock = lock
+        loop.runIdentity = identity
         loop.callbacks = callbacks(run.settings, runDirectory)
         return loop
     }

@@ -23,6 +23,13 @@ struct BenchCommand: ParsableCommand {
         ["blas_core": BLASCore.selectOnce.active, "blas_core_detected": BLASCore.selectOnce.detected]
     }
 
+    func validate() throws {
+        try requireOption(reps >= 1, "--reps must be positive, got \(reps)")
+        try requireOption(warmup >= 0, "--warmup must be at least 0, got \(warmup)")
+        try requireOption(memoryBudget >= 1, "--memory-budget must be positive, got \(memoryBudget) MB")
+        if let batchSize { try requireOption(batchSize >= 1, "--batch-size must be positive, got \(batchSize)") }
+    }
+
     func run() throws {
         let kind = try ModelKind(argument: model)
         var rng = Xoshiro256(seed: 0)

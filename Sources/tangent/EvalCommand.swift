@@ -16,18 +16,28 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Attack the first N test images (CIFAR-10: a seeded sample).") var testSubset: Int = 1000
     @Option(help: "Seed for random starts.") var seed: UInt64 = 0
 
+    /// The ε values of `--eps`, each finite and not negative.
+    func epsilons() throws -> [Float] {
+        try eps.split(separator: ",").map { s -> Float in
+            guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else {
+                throw ValidationError("--eps: '\(s)' is not a finite non-negative number")
+            }
+            return v
+        }
+    }
+
+    func validate() throws {
+        try requireOption(testSubset >= 1, "--test-subset must be positive, got \(testSubset)")
+        try requireOption(steps >= 0, "--steps must be at least 0, got \(steps)")
+        if let stepSize { try requireOption(stepSize.isFinite && stepSize >= 0, "--step-size must be finite and not negative, got \(stepSize)") }
+        _ = try epsilons()
+    }
+
     func run() throws {
-        guard testSubset >= 1 else { throw ValidationError("--test-subset must be positive, got \(testSubset)") }
-        guard steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(steps)") }
-        if let stepSize, !(stepSize.isFinite && stepSize >= 0) { throw ValidationError("--step-size must be finite and not negative") }
         let (_, file, checkpoint) = try TrainingSession.locate(path)
         var config = try RunDescription.stored(in: checkpoint, path: file)
         if let dataDir { config.dataDirectory = dataDir }
         config.testSubset = testSubset
-        let epsilons = try eps.split(separator: ",").map { s -> Float in
-            guard let v = Float(s.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else { throw ValidationError("--eps: '\(s)' is not a finite non-negative number") }
-            return v
-        }
         let run = try config.components()
         let (model, data) = (run.model, run.data)
         try TrainingCheckpoint.loadParameters(into: model, from: checkpoint, path: file)
@@ -35,7 +45,7 @@ struct EvalCommand: ParsableCommand {
         print("data: \(data.source), \(data.test.count) test images")
         let defaults = PGDConfiguration.paper(cifar: config.dataset == .cifar10)
         print("eps       clean_accuracy  robust_accuracy  adversarial_loss")
-        for e in epsilons {
+        for e in try epsilons() {
             let attack = PGDConfiguration(epsilon: e, stepSize: stepSize ?? defaults.stepSize, steps: steps, randomStart: randomStart)
             var attackRNG = Xoshiro256(seed: seed)
             let r = try RobustEvaluation.evaluate(model, on: data.test, limit: data.test.count, attack: .pgd(attack),

@@ -38,6 +38,12 @@ struct NTKCommand: ParsableCommand {
     @Flag(help: "Also store the probe images ('inputs', [N, C, H, W]) and labels in the output.") var saveInputs = false
     @Option(help: "Also write the model's parameters as a plain parameter file (metadata model).") var saveModel: String?
 
+    func validate() throws {
+        try requireOption(width >= 1, "--width must be positive, got \(width)")
+        try requireOption(memoryBudget >= 1, "--memory-budget must be positive, got \(memoryBudget) MB")
+        if let probeSize { try requireOption(probeSize >= 1, "--probe-size must be positive, got \(probeSize)") }
+    }
+
     func run() throws {
         guard let kernelKind = KernelKind(rawValue: kind) else { throw ValidationError("--kind takes full or traced, not '\(kind)'") }
         let loaded = try ModelSource.load(source, model: model, seed: seed, width: width, dataset: dataset, dataDir: dataDir)

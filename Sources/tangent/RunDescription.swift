@@ -84,35 +84,32 @@ struct RunDescription: Codable, Equatable {
 
     /// Checks values a run cannot start with, naming the command-line option.
     func validate() throws {
-        func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-            if !ok { throw ValidationError(message()) }
-        }
-        try require(epochs >= 0, "--epochs must be at least 0, got \(epochs)")
-        try require(batchSize >= 1, "--batch-size must be positive, got \(batchSize)")
-        try require(learningRate.isFinite && learningRate > 0, "--lr must be a positive number, got \(learningRate)")
-        try require(momentum.isFinite && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
-        try require(weightDecay.isFinite && weightDecay >= 0, "--weight-decay must be finite and not negative, got \(weightDecay)")
-        try require(["sgd", "adam", "adamw"].contains(optimizer), "--optimizer takes sgd, adam or adamw, not '\(optimizer)'")
-        try require(!nesterov || (optimizer == "sgd" && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
-        try require(["constant", "step", "cosine"].contains(schedule), "--schedule takes constant, step or cosine, not '\(schedule)'")
-        try require(schedule != "step" || (scheduleStepEvery ?? 0) > 0, "--schedule step needs --lr-step-every N (N > 0)")
-        try require(scheduleGamma.isFinite && scheduleGamma >= 0, "--lr-gamma must be finite and not negative, got \(scheduleGamma)")
-        try require(warmupSteps >= 0, "--warmup-steps must be at least 0, got \(warmupSteps)")
-        try require(minimumLearningRate.isFinite && minimumLearningRate >= 0, "--min-lr must be finite and not negative")
-        try require(["ce", "mse", "mse-pm1", "bce"].contains(loss), "--loss takes ce, mse, mse-pm1 or bce, not '\(loss)'")
-        if let n = trainSubset { try require(n >= 1, "--train-subset must be positive, got \(n)") }
-        if let n = testSubset { try require(n >= 1, "--test-subset must be positive, got \(n)") }
-        try require(evalTrainSubset >= 1, "--eval-train-subset must be positive, got \(evalTrainSubset)")
-        try require(evalEvery >= 1, "--eval-every must be positive, got \(evalEvery)")
-        try require(robustEvalSubset >= 0, "--robust-eval-subset must be at least 0, got \(robustEvalSubset)")
-        if let n = checkpointEverySteps { try require(n >= 1, "--checkpoint-every must be positive, got \(n)") }
-        try require(keepLast >= 1, "--keep-last must be at least 1, got \(keepLast)")
-        if let k = linearizeAtEpoch { try require(k >= 0, "--linearize-at-epoch must be at least 0, got \(k)") }
-        try require(twoLayerWidth >= 1, "--width must be positive, got \(twoLayerWidth)")
-        try require(!hiddenWidths.isEmpty && hiddenWidths.allSatisfy { $0 >= 1 }, "--hidden must list positive widths")
-        try require(modelWidth >= 1, "--model-width must be positive, got \(modelWidth)")
-        try require(cropPadding >= 0, "--crop-padding must be at least 0, got \(cropPadding)")
-        try require(!(model.isCIFAR && dataset != .cifar10) && !(![.twoLayer, .mlp].contains(model) && !model.isCIFAR && dataset == .cifar10),
+        try requireOption(epochs >= 0, "--epochs must be at least 0, got \(epochs)")
+        try requireOption(batchSize >= 1, "--batch-size must be positive, got \(batchSize)")
+        try requireOption(learningRate.isFinite && learningRate > 0, "--lr must be a positive number, got \(learningRate)")
+        try requireOption(momentum.isFinite && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
+        try requireOption(weightDecay.isFinite && weightDecay >= 0, "--weight-decay must be finite and not negative, got \(weightDecay)")
+        try requireOption(["sgd", "adam", "adamw"].contains(optimizer), "--optimizer takes sgd, adam or adamw, not '\(optimizer)'")
+        try requireOption(!nesterov || (optimizer == "sgd" && momentum > 0), "--nesterov needs --optimizer sgd with --momentum > 0")
+        try requireOption(["constant", "step", "cosine"].contains(schedule), "--schedule takes constant, step or cosine, not '\(schedule)'")
+        try requireOption(schedule != "step" || (scheduleStepEvery ?? 0) > 0, "--schedule step needs --lr-step-every N (N > 0)")
+        try requireOption(scheduleGamma.isFinite && scheduleGamma >= 0, "--lr-gamma must be finite and not negative, got \(scheduleGamma)")
+        try requireOption(warmupSteps >= 0, "--warmup-steps must be at least 0, got \(warmupSteps)")
+        try requireOption(minimumLearningRate.isFinite && minimumLearningRate >= 0, "--min-lr must be finite and not negative")
+        try requireOption(["ce", "mse", "mse-pm1", "bce"].contains(loss), "--loss takes ce, mse, mse-pm1 or bce, not '\(loss)'")
+        if let n = trainSubset { try requireOption(n >= 1, "--train-subset must be positive, got \(n)") }
+        if let n = testSubset { try requireOption(n >= 1, "--test-subset must be positive, got \(n)") }
+        try requireOption(evalTrainSubset >= 1, "--eval-train-subset must be positive, got \(evalTrainSubset)")
+        try requireOption(evalEvery >= 1, "--eval-every must be positive, got \(evalEvery)")
+        try requireOption(robustEvalSubset >= 0, "--robust-eval-subset must be at least 0, got \(robustEvalSubset)")
+        if let n = checkpointEverySteps { try requireOption(n >= 1, "--checkpoint-every must be positive, got \(n)") }
+        try requireOption(keepLast >= 1, "--keep-last must be at least 1, got \(keepLast)")
+        if let k = linearizeAtEpoch { try requireOption(k >= 0, "--linearize-at-epoch must be at least 0, got \(k)") }
+        try requireOption(twoLayerWidth >= 1, "--width must be positive, got \(twoLayerWidth)")
+        try requireOption(!hiddenWidths.isEmpty && hiddenWidths.allSatisfy { $0 >= 1 }, "--hidden must list positive widths")
+        try requireOption(modelWidth >= 1, "--model-width must be positive, got \(modelWidth)")
+        try requireOption(cropPadding >= 0, "--crop-padding must be at least 0, got \(cropPadding)")
+        try requireOption(!(model.isCIFAR && dataset != .cifar10) && !(![.twoLayer, .mlp].contains(model) && !model.isCIFAR && dataset == .cifar10),
                     "model \(model.rawValue) does not take \(dataset.rawValue) images")
         try settings.validate()
     }

@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?
     @Option(help: "Keep the last K checkpoints.") var keepLast: Int = 3
     @Option(help: "From this epoch on, train the network's linearization around its parameters at that epoch (0: at initialisation).") var linearizeAtEpoch: Int?
-    @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it.") var resume: String?
+    @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it. With --run-dir, or for a checkpoint file outside a run folder, the continuation is a new run (default folder: checkpoints/branch-DATE).") var resume: String?
 
     func makeDescription() throws -> RunDescription {
         let kind = try ModelKind(argument: model)
@@ -130,7 +130,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let loop: TrainingLoop
         if let resume {
-            let (resumed, path) = try TrainingSession.resume(from: resume, into: runDir, components: { checkpoint in
+            // A checkpoint file outside a run folder continues in a new folder, never beside the file.
+            var isDirectory: ObjCBool = false
+            let isLooseFile = FileManager.default.fileExists(atPath: resume, isDirectory: &isDirectory) && !isDirectory.boolValue
+                && TrainingSession.runFolder(containing: resume) == nil
+            let target = try runDir ?? (isLooseFile ? RunDirectory.makeNew(model: "branch") : nil)
+            let (resumed, path) = try TrainingSession.resume(from: resume, into: target, components: { checkpoint in
                 var c = try RunDescription.stored(in: checkpoint, path: resume)
                 if let epochs, epochs > c.epochs, c.schedule != "constant" {
                     print("note: the \(c.schedule) learning-rate schedule keeps the length it was given when the run started; the added epochs continue where it ends")
@@ -142,6 +147,7 @@ struct TrainCommand: ParsableCommand {
             }, callbacks: Self.callbacks)
             loop = resumed
             print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
+            if let target { print("run folder: \(target) (a new branch)") }
         } else {
             let description = try makeDescription()
             let run = try description.components()
@@ -151,6 +157,15 @@ struct TrainCommand: ParsableCommand {
             print("run folder: \(dir)")
         }
         print("data: \(loop.data.source)")
-        try loop.fit()
+        Interruption.handleSignals()
+        do { try loop.fit() } catch let stop as TrainingInterrupted {
+            let folder = loop.runDirectory ?? "RUN_DIR"
+            FileHandle.standardError.write(Data("\(stop)\ncontinue with: tangent train --resume \(folder)\n".utf8))
+            throw ExitCode(Self.interruptedStatus)
+        }
     }
+
+    /// The exit status of a run stopped by SIGINT/SIGTERM after saving a checkpoint (EX_TEMPFAIL:
+    /// "try again later" — resuming continues it exactly).
+    static let interruptedStatus: Int32 = 75
 }

@@ -74,6 +74,13 @@ final class CommandLineOptionTests: XCTestCase {
             (["--crop-padding", "40"], "--crop-padding 40"),
             (["--crop-padding", "28", "--flip"], "--crop-padding 28"),
             (["--crop-padding=-1"], "--crop-padding must be at least 0"),
+            (["--model", "two-layer", "--width=-5"], "--width must be positive, got -5"),
+            (["--momentum=-1"], "--momentum must be in [0, 1), got -1.0"),
+            (["--weight-decay=-5"], "--weight-decay must be finite and not negative, got -5.0"),
+            (["--adversarial", "fgsm", "--eps=-0.3"], "the FGSM ε must be finite and not negative, got -0.3"),
+            (["--adversarial", "pgd", "--steps=-2"], "attack settings must be finite and not negative"),
+            (["--eval-train-subset", "0"], "--eval-train-subset must be positive, got 0"),
+            (["--ntk-every-epoch", "--ntk-memory-budget", "0"], "the NTK memory budget must be positive"),
         ]
         for (index, (arguments, message)) in cases.enumerated() {
             for givenRunDir in [true, false] {
@@ -86,6 +93,29 @@ final class CommandLineOptionTests: XCTestCase {
                 XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), [],
                                "\(arguments) left a run folder behind (\(givenRunDir ? "--run-dir" : "default folder"))")
             }
+        }
+    }
+
+    func testOutOfRangeOptionsOfTheOtherCommandsAreRefused() throws {
+        let cases: [(arguments: [String], message: String)] = [
+            (["ntk", "--model", "two-layer", "--width=-5", "--out", "k.safetensors.zst"], "--width must be positive, got -5"),
+            (["ntk", "--model", "mnist-cnn", "--memory-budget=-1", "--out", "k.safetensors.zst"], "--memory-budget must be positive"),
+            (["bench", "--reps=-1"], "--reps must be positive, got -1"),
+            (["bench", "--warmup=-2"], "--warmup must be at least 0, got -2"),
+            (["bench", "--batch-size", "0"], "--batch-size must be positive, got 0"),
+            (["eval", "missing-run", "--test-subset=-5"], "--test-subset must be positive, got -5"),
+            (["eval", "missing-run", "--test-subset", "0"], "--test-subset must be positive, got 0"),
+            (["eval", "missing-run", "--steps=-2"], "--steps must be at least 0, got -2"),
+            (["eval", "missing-run", "--eps=-0.3"], "--eps: '-0.3' is not a finite non-negative number"),
+        ]
+        let cwd = TangentProcess.temporaryFolder(for: self, prefix: "tangent-cli-other")
+        try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+        for (arguments, message) in cases {
+            let result = try TangentProcess.run(arguments, in: cwd)
+            XCTAssertNotEqual(result.status, 0, "\(arguments): \(result.output)")
+            XCTAssertTrue(result.output.contains(message), "\(arguments) should say '\(message)': \(result.output)")
+            XCTAssertFalse(result.output.contains("Backtrac"), "\(arguments) trapped: \(result.output)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), [], "\(arguments) wrote a file")
         }
     }
 
