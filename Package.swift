@@ -36,13 +36,15 @@ let package = Package(
         .target(name: "Robustness", dependencies: ["NN", "Datasets"]),
         // Empirical NTK engine and kernel metrics.
         .target(name: "NTK", dependencies: ["NN", "Kernels"]),
+        // Analytic (infinite-width) kernels behind one protocol, for kernel machines.
+        .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS"]),
         // SVG plots.
         .target(name: "Plots"),
         // The training loop, callbacks, run folders.
         .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots"]),
         // Umbrella module: `import Tangent` gives the whole public API.
         .target(name: "Tangent", dependencies: ["Kernels", "Autodiff", "NN", "Datasets", "Checkpoints",
-                                                "Robustness", "NTK", "Plots", "Training"]),
+                                                "Robustness", "NTK", "KernelMachines", "Plots", "Training"]),
         .executableTarget(name: "tangent", dependencies: [
             "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Datasets"]),
         .testTarget(name: "NTKTests", dependencies: ["NTK", "NN", "Kernels", "Autodiff"]),
+        .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
     ]

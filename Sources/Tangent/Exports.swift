@@ -6,5 +6,6 @@
 @_exported import Checkpoints
 @_exported import Robustness
 @_exported import NTK
+@_exported import KernelMachines
 @_exported import Plots
 @_exported import Training

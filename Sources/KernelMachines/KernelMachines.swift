@@ -1,0 +1,13 @@
+// # KernelMachines
+//
+// Kernels as values behind one protocol, ``KernelFunction``: Θ(X₁, X₂) as a Float64 matrix, its
+// gradient with respect to the first argument's inputs (a vector-Jacobian product with a cotangent
+// matrix), its diagonal, and products Θ(X₁, X₂)·W. The analytic (infinite-width) kernels, each
+// matching neural-tangents' `kernel_fn`:
+//
+// - ``FullyConnectedReLUKernel``: NTK or NNGP of 1–5 hidden Dense → ReLU layers (the stax
+//   recursion), with the paper's reference-notebook kernel as ``FullyConnectedReLUKernel/notebook``.
+// - ``TwoLayerFrozenOutputKernel``: the NTK of the paper's Appendix C two-layer net (first layer
+//   trained, ±1 output layer frozen).
+// - ``ConvolutionalReLUKernel``: NTK or NNGP of 1–2 3×3 SAME Conv → ReLU layers with a flatten
+//   readout, on NCHW images.
