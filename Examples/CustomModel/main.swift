@@ -114,7 +114,7 @@ for epoch in 1...5 {
 
 let (kernel, kernelSeconds) = try timed { try EmpiricalNTK.compute(model, inputs: probe) }
 print("NTK of \(kernel.sampleCount!) probe images: \(kernel.n)×\(kernel.n), ‖K‖ \(rounded(kernel.frobeniusNorm, 1)), "
-      + "trace \(rounded(kernel.trace, 1)) (\(kernelSeconds) s); distance to K₀ \(rounded(KernelMetrics.distance(k0, kernel)))")
+      + "trace \(rounded(kernel.trace, 1)) (\(kernelSeconds) s); distance to K₀ \(rounded(try KernelMetrics.distance(k0, kernel)))")
 
 let testImages = BatchAssembly.batch(test, indices: 0..<5).0
 let (cross, crossSeconds) = try timed { try EmpiricalNTK.cross(model, probe, testImages) }
@@ -125,7 +125,7 @@ print("cross kernel Θ(probe, 5 test images): \(cross.rows)×\(cross.columns), �
 let tiny = BatchAssembly.batch(test, indices: 0..<3).0
 let (engine, engineSeconds) = try timed { try EmpiricalNTK.compute(model, inputs: tiny) }
 let (brute, bruteSeconds) = try timed { try EmpiricalNTK.bruteForce(model, inputs: tiny) }
-let relativeError = KernelMetrics.differenceNorm(engine, brute) / brute.frobeniusNorm
+let relativeError = try KernelMetrics.differenceNorm(engine, brute) / brute.frobeniusNorm
 print("engine vs brute force on 3 images (\(engine.n)×\(engine.n)): relative error \(relativeError) "
       + "(\(engineSeconds) s vs \(bruteSeconds) s)")
 guard relativeError < 1e-4 else { fatalError("the NTK engine disagrees with the brute-force Jacobian") }

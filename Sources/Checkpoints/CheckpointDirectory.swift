@@ -140,11 +140,8 @@ public struct CheckpointDirectory: Sendable {
     /// longer exist, and this process's own (its current write has already been renamed into place, and
     /// there is one writer per directory).
     private func removeStaleTemporaryFiles() throws {
-        for name in try FileSystem.list(path) where name.hasPrefix("." + CheckpointDirectory.prefix) {
-            guard let pid = FileSystem.temporaryWriter(of: name) else { continue }
-            if pid == getpid() || !FileSystem.processExists(pid) {
-                try FileSystem.remove(FileSystem.join(path, name))
-            }
+        _ = try FileSystem.removeTemporaryFiles(in: path, namePrefix: "." + CheckpointDirectory.prefix) { pid in
+            pid == getpid() || !FileSystem.processExists(pid)
         }
     }
 }

@@ -9,15 +9,18 @@ import Darwin
 /// Thin POSIX helpers: whole-file reads, durable atomic writes, directory listing and creation.
 /// Every failure becomes a ``CheckpointError`` of kind `.io` naming the path and the system's reason.
 enum FileSystem {
-    /// The complete contents of the file at `path`.
+    /// The complete contents of the regular file at `path`; anything else (a FIFO, a device, a folder) is
+    /// refused without waiting on it.
     static func readAll(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. It changes
+        // nothing for the regular files that pass the check below.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw ioError("cannot open for reading", path) }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw ioError("cannot stat", path) }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(.io, "not a regular file", path: path)
+            throw CheckpointError(.io, "not a regular file (\(fileTypeName(status.st_mode)))", path: path)
         }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         var filled = 0
@@ -86,6 +89,24 @@ enum FileSystem {
         return nil
     }
 
+    /// Deletes the regular files in `directory` named `.NAME.tmp-PID` (temporary files of
+    /// ``writeAtomically(_:to:)``) whose name starts with `namePrefix` and whose writer `isAbandoned`
+    /// says was interrupted; returns their paths. A missing directory has none.
+    static func removeTemporaryFiles(in directory: String, namePrefix: String = ".",
+                                     isAbandoned: (Int32) -> Bool) throws -> [String] {
+        guard isDirectory(directory) else { return [] }
+        var removed: [String] = []
+        for name in try list(directory) where name.hasPrefix(namePrefix) {
+            guard let pid = temporaryWriter(of: name), isAbandoned(pid) else { continue }
+            let path = join(directory, name)
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            try remove(path)
+            removed.append(path)
+        }
+        return removed
+    }
+
     /// Whether a process with this id currently exists.
     static func processExists(_ pid: Int32) -> Bool {
         pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
@@ -146,6 +167,19 @@ enum FileSystem {
     /// `directory/name`.
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// A file type in words, for errors about files that are not regular.
+    static func fileTypeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFLNK: return "a symbolic link"
+        default: return "not a plain file"
+        }
     }
 
     private static func ioError(_ action: String, _ path: String) -> CheckpointError {

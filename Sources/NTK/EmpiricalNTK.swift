@@ -21,6 +21,8 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
     case cannotAttributeSamples(primitive: String, shape: [Int], samples: Int)
     /// The two batches of a cross kernel did not record the same computation.
     case batchesDiffer(String)
+    /// Two kernels compared by a metric have different sizes (n × n and m × m).
+    case kernelSizesDiffer(Int, Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
             return "primitive '\(p)' produces shape \(shape), whose first axis does not hold the \(n) samples; the NTK engine cannot split its parameter gradients per sample"
         case .batchesDiffer(let detail):
             return "the two batches of a cross kernel recorded different computations (\(detail)); the model must not branch on its input"
+        case .kernelSizesDiffer(let n, let m):
+            return "kernel metrics compare kernels of the same size; got \(n)×\(n) and \(m)×\(m)"
         }
     }
 }

@@ -55,39 +55,40 @@ public enum KernelMetrics {
         }
     }
 
-    private static func checkSameShape(_ a: KernelMatrix, _ b: KernelMatrix) {
-        precondition(a.n == b.n, "kernel metrics: kernels have different sizes (\(a.n) vs \(b.n))")
+    /// Kernels compared by a metric must have the same size (kernels read from files may not).
+    private static func checkSameShape(_ a: KernelMatrix, _ b: KernelMatrix) throws {
+        guard a.n == b.n else { throw NTKError.kernelSizesDiffer(a.n, b.n) }
     }
 
     // MARK: Similarity and distance
 
-    /// The Frobenius inner product `⟨A, B⟩ = Σ_ij A_ij B_ij`.
-    public static func innerProduct(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
-        checkSameShape(a, b)
+    /// The Frobenius inner product `⟨A, B⟩ = Σ_ij A_ij B_ij`. Throws when the kernels differ in size.
+    public static func innerProduct(_ a: KernelMatrix, _ b: KernelMatrix) throws -> Double {
+        try checkSameShape(a, b)
         return dot(a.values, b.values)
     }
 
     /// The kernel magnitude `‖K‖` (Frobenius norm).
     public static func magnitude(_ k: KernelMatrix) -> Double { k.frobeniusNorm }
 
-    /// `‖A − B‖` (Frobenius), without materialising `A − B`.
-    public static func differenceNorm(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
-        checkSameShape(a, b)
+    /// `‖A − B‖` (Frobenius), without materialising `A − B`. Throws when the kernels differ in size.
+    public static func differenceNorm(_ a: KernelMatrix, _ b: KernelMatrix) throws -> Double {
+        try checkSameShape(a, b)
         return squaredDistance(a.values, b.values).squareRoot()
     }
 
     /// Kernel similarity `sim(A, B) = ⟨A, B⟩ / (‖A‖ ‖B‖)`, the cosine of the angle between A and B
-    /// as vectors. NaN when either kernel is zero.
-    public static func similarity(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
-        checkSameShape(a, b)
+    /// as vectors. NaN when either kernel is zero; throws when the kernels differ in size.
+    public static func similarity(_ a: KernelMatrix, _ b: KernelMatrix) throws -> Double {
+        try checkSameShape(a, b)
         return similarity(inner: dot(a.values, b.values),
                           squaredNormA: dot(a.values, a.values), squaredNormB: dot(b.values, b.values))
     }
 
     /// Kernel distance `d(A, B) = 1 − sim(A, B)` (PAPER.md Eq. 12): 0 for kernels equal up to a
     /// positive scale, 1 for orthogonal ones, at most 2.
-    public static func distance(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
-        1 - similarity(a, b)
+    public static func distance(_ a: KernelMatrix, _ b: KernelMatrix) throws -> Double {
+        try 1 - similarity(a, b)
     }
 
     static func similarity(inner: Double, squaredNormA: Double, squaredNormB: Double) -> Double {
@@ -97,8 +98,8 @@ public enum KernelMetrics {
 
     /// The angle between two kernels in radians, `arccos(sim(A, B))` with the similarity clamped to
     /// [−1, 1] first (rounding can push it just past 1).
-    public static func angle(_ a: KernelMatrix, _ b: KernelMatrix) -> Double {
-        clampedArccos(similarity(a, b))
+    public static func angle(_ a: KernelMatrix, _ b: KernelMatrix) throws -> Double {
+        try clampedArccos(similarity(a, b))
     }
 
     static func clampedArccos(_ x: Double) -> Double {
@@ -108,9 +109,10 @@ public enum KernelMetrics {
     // MARK: All pairs
 
     /// The matrix of kernel distances `D[s][t] = d(K_s, K_t)` over a sequence of kernels (for
-    /// example one per epoch): symmetric, zero on the diagonal. The paper's distance heatmap.
-    public static func allPairsDistance(_ kernels: [KernelMatrix]) -> [[Double]] {
-        allPairsDistance(count: kernels.count, blockSize: max(1, kernels.count)) { kernels[$0] }
+    /// example one per epoch): symmetric, zero on the diagonal. The paper's distance heatmap. Throws
+    /// when the kernels differ in size.
+    public static func allPairsDistance(_ kernels: [KernelMatrix]) throws -> [[Double]] {
+        try allPairsDistance(count: kernels.count, blockSize: max(1, kernels.count)) { kernels[$0] }
     }
 
     /// ``allPairsDistance(_:)`` without holding every kernel in memory: `load(t)` is called for the
@@ -119,9 +121,9 @@ public enum KernelMetrics {
     /// The kernels are visited in row blocks of `blockSize`: a block is loaded and kept, then each later
     /// kernel is loaded once and compared with the whole block. At most `blockSize + 1` kernels are
     /// alive at once and each kernel is loaded at most `⌈count / blockSize⌉` times. Errors thrown by
-    /// `load` propagate.
+    /// `load` propagate; kernels of different sizes are an error.
     public static func allPairsDistance(count: Int, blockSize: Int = 8,
-                                        load: (Int) throws -> KernelMatrix) rethrows -> [[Double]] {
+                                        load: (Int) throws -> KernelMatrix) throws -> [[Double]] {
         precondition(count >= 0 && blockSize >= 1, "allPairsDistance: need count ≥ 0 and blockSize ≥ 1")
         // Gram matrix of Frobenius inner products; distances follow from it at the end.
         var gram = [[Double]](repeating: [Double](repeating: 0, count: count), count: count)
@@ -131,7 +133,7 @@ public enum KernelMetrics {
             let block = try (blockStart..<blockEnd).map { try load($0) }
             for p in 0..<block.count {
                 for q in p..<block.count {
-                    let g = innerProduct(block[p], block[q])
+                    let g = try innerProduct(block[p], block[q])
                     gram[blockStart + p][blockStart + q] = g
                     gram[blockStart + q][blockStart + p] = g
                 }
@@ -139,7 +141,7 @@ public enum KernelMetrics {
             for t in blockEnd..<count {
                 let kernel = try load(t)
                 for p in 0..<block.count {
-                    let g = innerProduct(block[p], kernel)
+                    let g = try innerProduct(block[p], kernel)
                     gram[blockStart + p][t] = g
                     gram[t][blockStart + p] = g
                 }

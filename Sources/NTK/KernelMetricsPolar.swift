@@ -18,14 +18,14 @@ extension KernelMetrics {
     /// (radians, similarity clamped to [−1, 1]).
     ///
     /// If the final kernel equals the initial one (`‖K_T − K_0‖ = 0`) the radius is 0 where `K_t = K_0`
-    /// too and `+∞` elsewhere.
-    public static func polarDynamics(_ kernels: [KernelMatrix]) -> [PolarPoint] {
-        polarDynamics(count: kernels.count) { kernels[$0] }
+    /// too and `+∞` elsewhere. Throws when the kernels differ in size.
+    public static func polarDynamics(_ kernels: [KernelMatrix]) throws -> [PolarPoint] {
+        try polarDynamics(count: kernels.count) { kernels[$0] }
     }
 
     /// ``polarDynamics(_:)`` loading kernel `t` on demand: only `K_0`, `K_T` and the current kernel are
     /// held; each kernel is loaded once (`K_0` and `K_T` up front).
-    public static func polarDynamics(count: Int, load: (Int) throws -> KernelMatrix) rethrows -> [PolarPoint] {
+    public static func polarDynamics(count: Int, load: (Int) throws -> KernelMatrix) throws -> [PolarPoint] {
         guard count > 0 else { return [] }
         let initial = try load(0)
         let final = count > 1 ? try load(count - 1) : initial
@@ -33,8 +33,8 @@ extension KernelMetrics {
         var angles: [Double] = []
         for t in 0..<count {
             let kernel = t == 0 ? initial : (t == count - 1 ? final : try load(t))
-            displacements.append(differenceNorm(kernel, initial))
-            angles.append(angle(kernel, initial))
+            displacements.append(try differenceNorm(kernel, initial))
+            angles.append(try angle(kernel, initial))
         }
         return polarDynamics(displacements: displacements, angles: angles)
     }

@@ -66,7 +66,13 @@ public final class KernelDynamicsCallback: TrainingCallback {
 
     public func fitStart(_ loop: TrainingLoop) throws {
         try configuration.validate()
-        if probeIndices == nil {
+        if let probe = probeIndices {
+            // Restored state was checked on its own; here it meets the run's data and position.
+            try KernelTrackingConfiguration.checkProbe(probe, trainCount: loop.data.train.count)
+            if let step = lastKernelStep, step > loop.step {
+                throw ConfigurationError("the restored kernel tracking state has its last kernel at step \(step), after the run's step \(loop.step)")
+            }
+        } else {
             probeIndices = try configuration.probeIndices(batchSize: loop.settings.batchSize,
                                                           trainCount: loop.data.train.count)
         }
@@ -90,6 +96,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
     public func probeInputs(_ loop: TrainingLoop) throws -> Tensor {
         let indices = try probeIndices ?? configuration.probeIndices(batchSize: loop.settings.batchSize,
                                                                      trainCount: loop.data.train.count)
+        try KernelTrackingConfiguration.checkProbe(indices, trainCount: loop.data.train.count)
         let (x, labels) = BatchAssembly.batch(loop.data.train, indices: indices)
         guard configuration.adversarialProbe else { return x }
         var rng = Xoshiro256(seed: loop.settings.seed ^ 0x6e74_6b5f_7072_6f62
@@ -112,9 +119,9 @@ public final class KernelDynamicsCallback: TrainingCallback {
         try store!.append(kernel, epoch: loop.epoch, step: loop.step, trigger: trigger)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-        try loop.record("ntk_distance_to_initial", initialKernel.map { KernelMetrics.distance(kernel, $0) } ?? 0)
+        try loop.record("ntk_distance_to_initial", initialKernel.map { try KernelMetrics.distance(kernel, $0) } ?? 0)
         if let previous = previousKernel {
-            try loop.record("ntk_distance_to_previous", KernelMetrics.distance(kernel, previous))
+            try loop.record("ntk_distance_to_previous", try KernelMetrics.distance(kernel, previous))
         }
         try loop.record("ntk_norm", summary.magnitude)
         for (rank, mass) in zip(summary.ranks, summary.concentration) {
@@ -150,33 +157,20 @@ public final class KernelDynamicsCallback: TrainingCallback {
         return state
     }
 
+    /// Restores saved state after checking it (see ``RestoredKernelTracking``; checkpoint restores check
+    /// it against the run first, and `fitStart` checks the probe against the data).
     public func restoreState(_ state: CallbackState) throws {
-        if let kind = state.strings["kind"], kind != configuration.kind.rawValue {
-            throw ConfigurationError("the checkpoint tracked \(kind) kernels but this run asks for \(configuration.kind.rawValue) ones; their dynamics cannot continue each other")
-        }
-        probeIndices = state.doubles["probe_indices"].map { $0.map { Int($0) } }
-        let shape = state.doubles["kernel_shape"] ?? []
-        func kernel(_ name: String) throws -> KernelMatrix? {
-            guard let stored = state.floats[name] else { return nil }
-            guard stored.shape.count == 2, stored.shape[0] == stored.shape[1],
-                  stored.values.count == stored.shape[0] * stored.shape[1] else {
-                throw ConfigurationError("kernel tracking state '\(name)' has shape \(stored.shape), expected a square matrix")
-            }
-            let n = stored.shape[0]
-            let samples = shape.count == 2 ? Int(shape[0]) : n
-            let classes = shape.count == 2 && shape[1] > 0 ? Int(shape[1]) : nil
-            guard samples * (classes ?? 1) == n else { return KernelMatrix(n: n, values: stored.values) }
-            return KernelMatrix(n: n, values: stored.values, sampleCount: samples, classCount: classes)
-        }
-        initialKernel = try kernel("initial_kernel")
-        previousKernel = try kernel("previous_kernel")
-        lastKernelStep = state.doubles["last_kernel_step"]?.first.map { Int($0) }
-        if let json = state.strings["index"] {
-            let index = try KernelSnapshotIndex.decode(Data(json.utf8), path: "kernel tracking state")
-            store = KernelSnapshotStore(runDirectory: runDirectory, index: index)
+        let restored = try RestoredKernelTracking(state, expectedKind: configuration.kind, path: "kernel tracking state", run: nil)
+        probeIndices = restored.probe
+        initialKernel = restored.initialKernel
+        previousKernel = restored.previousKernel
+        lastKernelStep = restored.lastKernelStep
+        if let index = restored.index {
+            let restoredStore = KernelSnapshotStore(runDirectory: runDirectory, index: index)
             // Kernels saved after the checkpoint are dropped from the index; the resumed run recomputes
             // (and overwrites) them.
-            try store!.writeIndex()
+            try restoredStore.writeIndex()
+            store = restoredStore
         } else {
             store = nil
         }

@@ -101,10 +101,15 @@ public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
             }
             return Array(0..<n)
         case .indices(let indices):
-            if let bad = indices.first(where: { $0 < 0 || $0 >= trainCount }) {
-                throw ConfigurationError("NTK probe index \(bad) is outside the training set (0..<\(trainCount))")
-            }
+            try Self.checkProbe(indices, trainCount: trainCount)
             return indices
+        }
+    }
+
+    /// Checks probe indices against a training set of `trainCount` images before they select images.
+    public static func checkProbe(_ indices: [Int], trainCount: Int) throws {
+        if let bad = indices.first(where: { $0 < 0 || $0 >= trainCount }) {
+            throw ConfigurationError("NTK probe index \(bad) is outside the training set (0..<\(trainCount))")
         }
     }
 }

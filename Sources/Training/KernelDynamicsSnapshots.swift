@@ -1,6 +1,9 @@
 import Checkpoints
 import Foundation
 import NTK
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A kernel matrix in a checkpoint-format file (zstd frame around a safetensors payload): the tensor
 /// `kernel` ([n, n], F32, rows sample-major for a full kernel) plus string metadata `kind`
@@ -34,22 +37,33 @@ public enum KernelFile {
                                  level: compressionLevel)
     }
 
-    /// The kernel stored in `file`, with its descriptors checked against its shape.
+    /// The kernel stored in `file`: a non-empty square matrix of finite values whose descriptors
+    /// (`samples`, `classes`), when present, are positive and multiply to its side.
     public static func kernel(in file: Checkpoint, path: String) throws -> KernelMatrix {
         guard let tensor = file[tensorName] else {
             throw ConfigurationError("\(path) holds no '\(tensorName)' tensor: not a kernel file")
         }
-        guard tensor.shape.count == 2, tensor.shape[0] == tensor.shape[1] else {
-            throw ConfigurationError("\(path): the kernel has shape \(tensor.shape), expected a square matrix")
+        guard tensor.shape.count == 2, tensor.shape[0] == tensor.shape[1], tensor.shape[0] > 0 else {
+            throw ConfigurationError("\(path): the kernel has shape \(tensor.shape), expected a non-empty square matrix")
         }
         let n = tensor.shape[0]
         let values = try tensor.floats()
-        let samples = file.metadata["samples"].flatMap { Int($0) }
-        let classes = file.metadata["classes"].flatMap { Int($0) }
-        if let samples, samples * (classes ?? 1) == n {
-            return KernelMatrix(n: n, values: values, sampleCount: samples, classCount: classes)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw ConfigurationError("\(path): kernel entry (\(bad / n), \(bad % n)) is \(values[bad]); a kernel holds finite values")
         }
-        return KernelMatrix(n: n, values: values)
+        func descriptor(_ key: String) throws -> Int? {
+            guard let text = file.metadata[key] else { return nil }
+            guard let value = Int(text), value >= 1 else {
+                throw ConfigurationError("\(path): metadata '\(key)' = '\(text)' is not a positive count")
+            }
+            return value
+        }
+        guard let samples = try descriptor("samples") else { return KernelMatrix(n: n, values: values) }
+        let classes = try descriptor("classes")
+        guard KernelSize.side(samples: samples, classes: classes) == n else {
+            throw ConfigurationError("\(path): metadata 'samples' = \(samples) and 'classes' = \(classes.map(String.init) ?? "none") do not describe the \(n)×\(n) kernel")
+        }
+        return KernelMatrix(n: n, values: values, sampleCount: samples, classCount: classes)
     }
 
     /// Reads the kernel at `path` and the file's metadata.
@@ -120,10 +134,73 @@ public struct KernelSnapshotIndex: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// Decodes index JSON, with a clear error naming `path`.
+    /// Decodes index JSON and checks every value (see ``validate(path:)``), with a clear error naming `path`.
     public static func decode(_ data: Data, path: String) throws -> KernelSnapshotIndex {
-        do { return try JSONDecoder().decode(KernelSnapshotIndex.self, from: data) }
+        let index: KernelSnapshotIndex
+        do { index = try JSONDecoder().decode(KernelSnapshotIndex.self, from: data) }
         catch { throw ConfigurationError("\(path) is not a kernel index: \(error)") }
+        try index.validate(path: path)
+        return index
+    }
+
+    /// The side of the kernels this index describes: `samples × classes`, or `samples` for traced kernels
+    /// (0 for an index that does not pass ``validate(path:)``).
+    public var kernelSide: Int { KernelSize.side(samples: samples, classes: classes) ?? 0 }
+
+    /// Checks that the index is one Tangent writes: its format and version; a probe of `samples` distinct,
+    /// non-negative indices; `classes` present exactly for full kernels; a kernel size whose bytes are
+    /// representable; and snapshots whose files are plain names inside the kernels folder, at
+    /// non-negative, increasing steps and epochs, with finite norms. Errors name `path`, the key and the value.
+    public func validate(path: String) throws {
+        func fail(_ problem: String) -> ConfigurationError { ConfigurationError("\(path): \(problem)") }
+        guard format == "tangent-kernel-index" else { throw fail("'format' = '\(format)', expected 'tangent-kernel-index'") }
+        guard version == 1 else { throw fail("'version' = \(version), this build reads version 1") }
+        guard samples >= 1 else { throw fail("'samples' = \(samples) is not a positive count") }
+        guard probe.count == samples else { throw fail("'probe' lists \(probe.count) indices but 'samples' = \(samples)") }
+        if let bad = probe.first(where: { $0 < 0 }) { throw fail("'probe' holds \(bad), not a training-set index") }
+        guard Set(probe).count == probe.count else { throw fail("'probe' lists an index twice") }
+        switch (kind, classes) {
+        case (.full, let c?) where c >= 1: break
+        case (.traced, nil): break
+        case (.full, _): throw fail("'classes' = \(classes.map(String.init) ?? "null") does not describe full kernels (a positive count)")
+        case (.traced, let c?): throw fail("'classes' = \(c) but the kernels are traced (no classes)")
+        }
+        guard KernelSize.bytes(samples: samples, classes: classes) != nil else {
+            throw fail("'samples' = \(samples) and 'classes' = \(classes ?? 1) describe a kernel too large to hold")
+        }
+        var previous: KernelSnapshot?
+        for (i, snapshot) in snapshots.enumerated() {
+            let entry = "snapshot \(i) ('\(snapshot.file)')"
+            guard KernelSnapshotStore.isPlainFileName(snapshot.file) else {
+                throw fail("\(entry) is not a file name inside the kernels folder")
+            }
+            guard snapshot.step >= 0, snapshot.epoch >= 0 else {
+                throw fail("\(entry) has 'step' = \(snapshot.step), 'epoch' = \(snapshot.epoch); both must be at least 0")
+            }
+            if let previous, snapshot.step <= previous.step || snapshot.epoch < previous.epoch {
+                throw fail("\(entry) at step \(snapshot.step), epoch \(snapshot.epoch) does not follow step \(previous.step), epoch \(previous.epoch)")
+            }
+            guard snapshot.norm.isFinite, snapshot.norm >= 0 else { throw fail("\(entry) has 'norm' = \(snapshot.norm)") }
+            previous = snapshot
+        }
+    }
+}
+
+/// Overflow-checked sizes of kernels described by sample and class counts read from files.
+enum KernelSize {
+    /// `samples × (classes ?? 1)`, or nil when it overflows or a count is not positive.
+    static func side(samples: Int, classes: Int?) -> Int? {
+        guard samples >= 1, (classes ?? 1) >= 1 else { return nil }
+        let (side, overflow) = samples.multipliedReportingOverflow(by: classes ?? 1)
+        return overflow ? nil : side
+    }
+
+    /// The bytes of a Float kernel of that side, or nil when they overflow.
+    static func bytes(samples: Int, classes: Int?) -> Int? {
+        guard let side = side(samples: samples, classes: classes) else { return nil }
+        let (square, overflow) = side.multipliedReportingOverflow(by: side)
+        let (bytes, overflow2) = square.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        return overflow || overflow2 ? nil : bytes
     }
 }
 
@@ -176,21 +253,71 @@ public struct KernelSnapshotStore: Sendable {
                                    options: .atomic)
     }
 
-    /// Loads one snapshot's kernel.
+    /// Loads one snapshot's kernel, checked against the index (see ``load(_:in:index:)``).
     public func load(_ snapshot: KernelSnapshot) throws -> KernelMatrix {
-        try Self.load(snapshot, in: directory)
+        try Self.load(snapshot, in: directory, index: index)
     }
 
-    /// Loads one snapshot's kernel from a `kernels/` folder.
-    public static func load(_ snapshot: KernelSnapshot, in directory: String) throws -> KernelMatrix {
-        try KernelFile.read(path: (directory as NSString).appendingPathComponent(snapshot.file)).kernel
+    /// Loads one snapshot's kernel from a `kernels/` folder. The file must lie inside the folder (no
+    /// symbolic link out of it), be a regular file, and hold a kernel of the size `index` describes; the
+    /// kernel comes back with the index's sample and class counts.
+    public static func load(_ snapshot: KernelSnapshot, in directory: String, index: KernelSnapshotIndex) throws -> KernelMatrix {
+        let path = try containedPath(of: snapshot, in: directory)
+        let kernel = try KernelFile.read(path: path).kernel
+        let side = index.kernelSide
+        guard kernel.n == side else {
+            throw ConfigurationError("\(path): the kernel is \(kernel.n)×\(kernel.n) but \(indexName) describes \(index.kind.rawValue) kernels of \(index.samples) samples\(index.classes.map { " × \($0) classes" } ?? "") (\(side)×\(side))")
+        }
+        if let samples = kernel.sampleCount, samples != index.samples || kernel.classCount != index.classes {
+            throw ConfigurationError("\(path): the kernel's metadata describes \(samples) samples and \(kernel.classCount.map(String.init) ?? "no") classes but \(indexName) describes \(index.samples) and \(index.classes.map(String.init) ?? "no")")
+        }
+        return KernelMatrix(n: side, values: kernel.values, sampleCount: index.samples, classCount: index.classes)
     }
 
-    /// The index of a run folder's kernels, or nil when the run tracked none.
+    /// The path of a snapshot's file, refused unless it resolves (following symbolic links) to a file
+    /// inside `directory`.
+    static func containedPath(of snapshot: KernelSnapshot, in directory: String) throws -> String {
+        let indexPath = (directory as NSString).appendingPathComponent(indexName)
+        guard isPlainFileName(snapshot.file) else {
+            throw ConfigurationError("\(indexPath): snapshot '\(snapshot.file)' is not a file name inside the kernels folder")
+        }
+        let path = (directory as NSString).appendingPathComponent(snapshot.file)
+        guard let folder = resolvedPath(directory) else {
+            throw ConfigurationError("cannot resolve the kernels folder \(directory): \(String(cString: strerror(errno)))")
+        }
+        guard let file = resolvedPath(path) else {
+            throw ConfigurationError("\(indexPath): snapshot '\(snapshot.file)' cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        guard file.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
+            throw ConfigurationError("\(indexPath): snapshot '\(snapshot.file)' leads to \(file), outside the kernels folder \(folder)")
+        }
+        return path
+    }
+
+    /// Whether `name` names a file directly inside a folder: not empty, `.` or `..`, and free of `/`
+    /// and NUL.
+    static func isPlainFileName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+
+    /// `path` with every symbolic link, `.` and `..` resolved, or nil (with `errno` set) when it does not exist.
+    private static func resolvedPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The index of a run folder's kernels, or nil when the run tracked none. The index must be a
+    /// regular file (a FIFO is refused, not waited on) and is checked as
+    /// ``KernelSnapshotIndex/validate(path:)`` describes.
     public static func readIndex(runDirectory: String) throws -> KernelSnapshotIndex? {
         let path = ((runDirectory as NSString).appendingPathComponent(folderName) as NSString)
             .appendingPathComponent(indexName)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try KernelSnapshotIndex.decode(data, path: path)
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try PlainFile.read(path) }
+        catch let error as CheckpointError { throw ConfigurationError("\(path): \(error.message)") }
+        return try KernelSnapshotIndex.decode(Data(bytes), path: path)
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// The run's metric record: one JSON object per line in `metrics.jsonl`
@@ -83,11 +84,12 @@ public struct MetricRow: Codable, Sendable, Equatable {
     /// Its value (nil for a non-finite number, written as null).
     public var value: Double?
 
-    /// All rows of a metrics.jsonl file, in order.
+    /// All rows of a metrics.jsonl file, in order (which must be a regular file: a FIFO is refused, not
+    /// waited on).
     public static func read(path: String) throws -> [MetricRow] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("cannot read \(path)")
-        }
+        let data: [UInt8]
+        do { data = try PlainFile.read(path) }
+        catch let error as CheckpointError { throw ConfigurationError("cannot read \(path): \(error.message)") }
         let decoder = JSONDecoder()
         var rows: [MetricRow] = []
         for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {

@@ -82,15 +82,16 @@ public struct RunAnalysis: Sendable {
     /// Analyses the run folder at `runDirectory`.
     public static func compute(runDirectory: String, options: Options = Options()) throws -> RunAnalysis {
         guard options.topK >= 1 else { throw ConfigurationError("the number of top eigenvalues must be positive, got \(options.topK)") }
+        guard options.memoryBudgetMB >= 1 else { throw ConfigurationError("the analysis memory budget must be positive, got \(options.memoryBudgetMB) MB") }
+        guard options.eigenvalueCount >= 0 else { throw ConfigurationError("the number of reported eigenvalues cannot be negative, got \(options.eigenvalueCount)") }
         let metricsPath = (runDirectory as NSString).appendingPathComponent("metrics.jsonl")
         guard FileManager.default.fileExists(atPath: metricsPath) else {
             throw ConfigurationError("\(runDirectory) has no metrics.jsonl: not a run folder")
         }
         let rows = try MetricRow.read(path: metricsPath)
+        // The index is checked when read, and every kernel against it when loaded.
         let index = try KernelSnapshotStore.readIndex(runDirectory: runDirectory)
         let snapshots = index?.snapshots ?? []
-        let kernelDirectory = (runDirectory as NSString).appendingPathComponent(KernelSnapshotStore.folderName)
-        let load = { (t: Int) throws -> KernelMatrix in try KernelSnapshotStore.load(snapshots[t], in: kernelDirectory) }
 
         let byEpoch = snapshots.allSatisfy { $0.trigger != .step }
         let ranks = Array(Set([10, options.topK])).sorted()
@@ -99,11 +100,12 @@ public struct RunAnalysis: Sendable {
             times: snapshots.map { byEpoch ? $0.epoch : $0.step }, distances: [],
             polar: PolarTrajectories(whole: [], top: [], bottom: []), magnitudes: [], concentrationRanks: ranks,
             concentration: ranks.map { _ in [] }, topEigenvalues: [], accuracy: accuracyCurves(rows))
-        guard !snapshots.isEmpty else { return analysis }
+        guard let index, !snapshots.isEmpty else { return analysis }
 
+        let kernelDirectory = (runDirectory as NSString).appendingPathComponent(KernelSnapshotStore.folderName)
+        let load = { (t: Int) throws -> KernelMatrix in try KernelSnapshotStore.load(snapshots[t], in: kernelDirectory, index: index) }
         try analysis.spectralPass(count: snapshots.count, load: load)
-        let side = (index?.samples ?? 0) * (index?.classes ?? 1)
-        let kernelMB = max(1, side * side * MemoryLayout<Float>.size >> 20)
+        let kernelMB = max(1, (KernelSize.bytes(samples: index.samples, classes: index.classes) ?? 0) >> 20)
         let blockSize = max(1, options.memoryBudgetMB / kernelMB - 1)
         analysis.distances = try KernelMetrics.allPairsDistance(count: snapshots.count, blockSize: blockSize, load: load)
         return analysis
@@ -136,13 +138,13 @@ public struct RunAnalysis: Sendable {
                 if bottom != nil { displacement.bottom.append(0); angle.bottom.append(0) }
                 continue
             }
-            displacement.whole.append(KernelMetrics.differenceNorm(kernel, k0.whole))
-            angle.whole.append(KernelMetrics.angle(kernel, k0.whole))
-            displacement.top.append(KernelMetrics.differenceNorm(top, k0.top))
-            angle.top.append(KernelMetrics.angle(top, k0.top))
+            displacement.whole.append(try KernelMetrics.differenceNorm(kernel, k0.whole))
+            angle.whole.append(try KernelMetrics.angle(kernel, k0.whole))
+            displacement.top.append(try KernelMetrics.differenceNorm(top, k0.top))
+            angle.top.append(try KernelMetrics.angle(top, k0.top))
             if let bottom, let b0 = k0.bottom {
-                displacement.bottom.append(KernelMetrics.differenceNorm(bottom, b0))
-                angle.bottom.append(KernelMetrics.angle(bottom, b0))
+                displacement.bottom.append(try KernelMetrics.differenceNorm(bottom, b0))
+                angle.bottom.append(try KernelMetrics.angle(bottom, b0))
             }
         }
         polar = PolarTrajectories(

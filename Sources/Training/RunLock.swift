@@ -4,7 +4,9 @@ import Glibc
 #endif
 
 /// An advisory lock (`flock`) on a run folder's `.lock` file, held for as long as this object lives, so two
-/// processes never write the same run: a second writer is refused with the holder's process id.
+/// processes never write the same run: a second writer is refused with the holder's process id. Taking
+/// it clears the temporary files earlier writers of the run left behind
+/// (``RunDirectory/removeAbandonedTemporaryFiles(in:)``).
 public final class RunLock {
     /// The lock file.
     public let path: String
@@ -26,6 +28,7 @@ public final class RunLock {
         let pid = "\(getpid())\n"
         _ = ftruncate(fd, 0)
         _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        try RunDirectory.removeAbandonedTemporaryFiles(in: runDirectory)
     }
 
     deinit {

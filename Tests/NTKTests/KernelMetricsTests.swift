@@ -53,14 +53,14 @@ final class KernelMetricsTests: XCTestCase {
     }
 
     private func assertClose(_ a: KernelMatrix, _ b: KernelMatrix, relative: Double,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        let error = KernelMetrics.differenceNorm(a, b) / max(b.frobeniusNorm, 1e-30)
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let error = try KernelMetrics.differenceNorm(a, b) / max(b.frobeniusNorm, 1e-30)
         XCTAssertLessThan(error, relative, file: file, line: line)
     }
 
     // MARK: KernelMatrix
 
-    func testKernelMatrixBasics() {
+    func testKernelMatrixBasics() throws {
         // A = [[1, 2], [2, 3]]: trace 1 + 3 = 4; ‖A‖² = 1 + 4 + 4 + 9 = 18, ‖A‖ = 3√2 ≈ 4.2426406871.
         var a = kernel([[1, 2], [2, 3]])
         XCTAssertEqual(a.n, 2)
@@ -83,7 +83,7 @@ final class KernelMetricsTests: XCTestCase {
         XCTAssertEqual(traced.sampleCount, 2)
     }
 
-    func testNormAccumulatesInDouble() {
+    func testNormAccumulatesInDouble() throws {
         // 10⁷ entries of 0.1f: Float accumulation would drift by percents; Double stays within ~1e-9 of n²·(0.1f)².
         let n = 3163
         let k = KernelMatrix(n: n, values: [Float](repeating: 0.1, count: n * n))
@@ -94,53 +94,73 @@ final class KernelMetricsTests: XCTestCase {
 
     // MARK: Similarity and distance
 
-    func testHandComputedSimilarity2x2() {
+    func testHandComputedSimilarity2x2() throws {
         // A = [[1, 2], [2, 3]], B = [[2, 0], [0, 1]].
         // ⟨A, B⟩ = 1·2 + 3·1 = 5; ‖A‖ = √18, ‖B‖ = √5;
         // sim = 5 / √90 = 5 / (3√10) ≈ 0.5270462767; d = 1 − sim ≈ 0.4729537233.
         let a = kernel([[1, 2], [2, 3]]), b = kernel([[2, 0], [0, 1]])
-        XCTAssertEqual(KernelMetrics.innerProduct(a, b), 5)
-        XCTAssertEqual(KernelMetrics.similarity(a, b), 0.5270462767, accuracy: 1e-9)
-        XCTAssertEqual(KernelMetrics.distance(a, b), 0.4729537233, accuracy: 1e-9)
+        XCTAssertEqual(try KernelMetrics.innerProduct(a, b), 5)
+        XCTAssertEqual(try KernelMetrics.similarity(a, b), 0.5270462767, accuracy: 1e-9)
+        XCTAssertEqual(try KernelMetrics.distance(a, b), 0.4729537233, accuracy: 1e-9)
         XCTAssertEqual(KernelMetrics.magnitude(a), 4.2426406871, accuracy: 1e-9)
     }
 
-    func testHandComputedSimilarity3x3() {
+    func testHandComputedSimilarity3x3() throws {
         // I₃ and J₃ (all ones): ⟨I, J⟩ = 3, ‖I‖ = √3, ‖J‖ = 3 → sim = 1/√3 ≈ 0.5773502692,
         // angle = arccos(1/√3) ≈ 0.9553166181 rad; ‖J − I‖ = √6 ≈ 2.4494897428.
         let i3 = kernel([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
         let j3 = kernel([[1, 1, 1], [1, 1, 1], [1, 1, 1]])
-        XCTAssertEqual(KernelMetrics.similarity(i3, j3), 0.5773502692, accuracy: 1e-9)
-        XCTAssertEqual(KernelMetrics.angle(j3, i3), 0.9553166181, accuracy: 1e-9)
-        XCTAssertEqual(KernelMetrics.differenceNorm(j3, i3), 2.4494897428, accuracy: 1e-9)
+        XCTAssertEqual(try KernelMetrics.similarity(i3, j3), 0.5773502692, accuracy: 1e-9)
+        XCTAssertEqual(try KernelMetrics.angle(j3, i3), 0.9553166181, accuracy: 1e-9)
+        XCTAssertEqual(try KernelMetrics.differenceNorm(j3, i3), 2.4494897428, accuracy: 1e-9)
     }
 
-    func testSimilarityIsScaleInvariantAndDistanceSymmetric() {
+    func testSimilarityIsScaleInvariantAndDistanceSymmetric() throws {
         let a = randomPSD(12, rank: 5, seed: 1), b = randomPSD(12, rank: 7, seed: 2)
         var scaled = a
         scaled.values = a.values.map { $0 * 37.5 }
-        XCTAssertEqual(KernelMetrics.similarity(a, scaled), 1, accuracy: 1e-7)
-        XCTAssertEqual(KernelMetrics.distance(a, scaled), 0, accuracy: 1e-7)
-        XCTAssertEqual(KernelMetrics.angle(a, a), 0, accuracy: 1e-3)
-        XCTAssertEqual(KernelMetrics.distance(a, b), KernelMetrics.distance(b, a))
-        XCTAssertGreaterThan(KernelMetrics.distance(a, b), 0)
-        XCTAssertTrue(KernelMetrics.similarity(a, KernelMatrix(n: 12, values: .init(repeating: 0, count: 144))).isNaN)
+        XCTAssertEqual(try KernelMetrics.similarity(a, scaled), 1, accuracy: 1e-7)
+        XCTAssertEqual(try KernelMetrics.distance(a, scaled), 0, accuracy: 1e-7)
+        XCTAssertEqual(try KernelMetrics.angle(a, a), 0, accuracy: 1e-3)
+        XCTAssertEqual(try KernelMetrics.distance(a, b), try KernelMetrics.distance(b, a))
+        XCTAssertGreaterThan(try KernelMetrics.distance(a, b), 0)
+        XCTAssertTrue(try KernelMetrics.similarity(a, KernelMatrix(n: 12, values: .init(repeating: 0, count: 144))).isNaN)
     }
 
-    func testAllPairsDistanceInMemoryAndStreamingAgree() {
+    /// Kernels of different sizes (one read from a damaged file, say) are an error naming both sizes,
+    /// from every metric that compares two kernels.
+    func testKernelsOfDifferentSizesAreAnErrorNotATrap() throws {
+        let a = randomPSD(4, rank: 2, seed: 3), b = randomPSD(5, rank: 2, seed: 4)
+        let comparisons: [(String, () throws -> Any)] = [
+            ("innerProduct", { try KernelMetrics.innerProduct(a, b) }), ("similarity", { try KernelMetrics.similarity(a, b) }),
+            ("distance", { try KernelMetrics.distance(a, b) }), ("angle", { try KernelMetrics.angle(a, b) }),
+            ("differenceNorm", { try KernelMetrics.differenceNorm(a, b) }),
+            ("allPairsDistance", { try KernelMetrics.allPairsDistance([a, a, b]) }),
+            ("polarDynamics", { try KernelMetrics.polarDynamics([a, b]) }),
+        ]
+        for (name, compare) in comparisons {
+            XCTAssertThrowsError(try compare(), name) { error in
+                guard case .kernelSizesDiffer(let n, let m)? = error as? NTKError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(Set([n, m]), [4, 5], name)
+                XCTAssertTrue("\(error)".contains("4×4") && "\(error)".contains("5×5"), "\(error)")
+            }
+        }
+    }
+
+    func testAllPairsDistanceInMemoryAndStreamingAgree() throws {
         let kernels = (0..<7).map { randomPSD(10, rank: 3 + $0 % 3, seed: UInt64(10 + $0)) }
-        let d = KernelMetrics.allPairsDistance(kernels)
+        let d = try KernelMetrics.allPairsDistance(kernels)
         XCTAssertEqual(d.count, 7)
         for s in 0..<7 {
             XCTAssertEqual(d[s][s], 0)
             for t in 0..<7 {
                 XCTAssertEqual(d[s][t], d[t][s])
-                XCTAssertEqual(d[s][t], KernelMetrics.distance(kernels[s], kernels[t]), accuracy: 1e-12)
+                XCTAssertEqual(d[s][t], try KernelMetrics.distance(kernels[s], kernels[t]), accuracy: 1e-12)
             }
         }
         for blockSize in [1, 2, 3, 7, 20] {
             var loads = [Int](repeating: 0, count: 7)
-            let streamed = KernelMetrics.allPairsDistance(count: 7, blockSize: blockSize) { t in
+            let streamed = try KernelMetrics.allPairsDistance(count: 7, blockSize: blockSize) { t in
                 loads[t] += 1
                 return kernels[t]
             }
@@ -148,17 +168,17 @@ final class KernelMetricsTests: XCTestCase {
             let blocks = (7 + blockSize - 1) / blockSize
             XCTAssertLessThanOrEqual(loads.max()!, blocks)
         }
-        XCTAssertEqual(KernelMetrics.allPairsDistance([]), [])
+        XCTAssertEqual(try KernelMetrics.allPairsDistance([]), [])
     }
 
     // MARK: Polar dynamics
 
-    func testHandComputedPolarDynamics() {
+    func testHandComputedPolarDynamics() throws {
         // K₀ = I₂, K₁ = J₂ (all ones), K₂ = 2J₂.
         // ‖K₁ − K₀‖ = ‖[[0,1],[1,0]]‖ = √2; ‖K₂ − K₀‖ = ‖[[1,2],[2,1]]‖ = √10 → radius₁ = 1/√5 ≈ 0.4472135955.
         // sim(J, I) = 2 / (2·√2) = 1/√2 → angle π/4 ≈ 0.7853981634; 2J has the same angle.
         let k0 = kernel([[1, 0], [0, 1]]), k1 = kernel([[1, 1], [1, 1]]), k2 = kernel([[2, 2], [2, 2]])
-        let polar = KernelMetrics.polarDynamics([k0, k1, k2])
+        let polar = try KernelMetrics.polarDynamics([k0, k1, k2])
         XCTAssertEqual(polar.count, 3)
         XCTAssertEqual(polar[0].radius, 0)
         XCTAssertEqual(polar[0].angle, 0, accuracy: 1e-7)
@@ -168,9 +188,9 @@ final class KernelMetricsTests: XCTestCase {
         XCTAssertEqual(polar[2].angle, 0.7853981634, accuracy: 1e-9)
     }
 
-    func testPolarEndpointsOnRandomKernels() {
+    func testPolarEndpointsOnRandomKernels() throws {
         let kernels = (0..<6).map { randomPSD(15, rank: 6, seed: UInt64(100 + $0)) }
-        let polar = KernelMetrics.polarDynamics(kernels)
+        let polar = try KernelMetrics.polarDynamics(kernels)
         XCTAssertEqual(polar.first!.radius, 0)
         XCTAssertEqual(polar.first!.angle, 0, accuracy: 1e-3) // arccos near 1 amplifies rounding: √(2·1e-7)
         XCTAssertEqual(polar.last!.radius, 1)
@@ -178,18 +198,18 @@ final class KernelMetricsTests: XCTestCase {
 
         // Streaming loads K₀ and K_T once each, the rest once.
         var loads = [Int](repeating: 0, count: 6)
-        let streamed = KernelMetrics.polarDynamics(count: 6) { t in loads[t] += 1; return kernels[t] }
+        let streamed = try KernelMetrics.polarDynamics(count: 6) { t in loads[t] += 1; return kernels[t] }
         XCTAssertEqual(streamed, polar)
         XCTAssertEqual(loads, [1, 1, 1, 1, 1, 1])
 
         // From recorded displacements and angles.
         let recorded = KernelMetrics.polarDynamics(
-            displacements: kernels.map { KernelMetrics.differenceNorm($0, kernels[0]) },
-            angles: kernels.map { KernelMetrics.angle($0, kernels[0]) })
+            displacements: try kernels.map { try KernelMetrics.differenceNorm($0, kernels[0]) },
+            angles: try kernels.map { try KernelMetrics.angle($0, kernels[0]) })
         XCTAssertEqual(recorded, polar)
 
         // A kernel that never moves.
-        let still = KernelMetrics.polarDynamics([kernels[0], kernels[0]])
+        let still = try KernelMetrics.polarDynamics([kernels[0], kernels[0]])
         XCTAssertEqual(still.map(\.radius), [0, 0])
     }
 
@@ -199,8 +219,8 @@ final class KernelMetricsTests: XCTestCase {
         // [[2, 1], [1, 2]] = 3·u uᵀ + 1·w wᵀ with u = (1, 1)/√2, w = (1, −1)/√2:
         // top(1) = 3/2 · [[1, 1], [1, 1]], bottom(1) = 1/2 · [[1, −1], [−1, 1]].
         let a = kernel([[2, 1], [1, 2]])
-        assertClose(try KernelMetrics.truncate(a, to: .top(1)), kernel([[1.5, 1.5], [1.5, 1.5]]), relative: 1e-6)
-        assertClose(try KernelMetrics.truncate(a, to: .bottom(1)), kernel([[0.5, -0.5], [-0.5, 0.5]]), relative: 1e-6)
+        try assertClose(try KernelMetrics.truncate(a, to: .top(1)), kernel([[1.5, 1.5], [1.5, 1.5]]), relative: 1e-6)
+        try assertClose(try KernelMetrics.truncate(a, to: .bottom(1)), kernel([[0.5, -0.5], [-0.5, 0.5]]), relative: 1e-6)
         XCTAssertEqual(try KernelMetrics.truncate(a, to: .top(2)), a)
         XCTAssertEqual(try KernelMetrics.truncate(a, to: .top(0)).frobeniusNorm, 0)
         XCTAssertThrowsError(try KernelMetrics.truncate(a, to: .top(3)))
@@ -210,7 +230,7 @@ final class KernelMetricsTests: XCTestCase {
         let n = 24, r = 5
         let low = randomPSD(n, rank: r, seed: 7)
         for k in [r, r + 3, 13, 20] {
-            assertClose(try KernelMetrics.truncate(low, to: .top(k)), low, relative: 1e-5)
+            try assertClose(try KernelMetrics.truncate(low, to: .top(k)), low, relative: 1e-5)
         }
         // The complement of the top r is (numerically) zero.
         let bottom = try KernelMetrics.truncate(low, to: .bottom(n - r))
@@ -225,7 +245,7 @@ final class KernelMetricsTests: XCTestCase {
             let bottom = try KernelMetrics.truncate(k, to: .bottom(16 - split))
             var sum = top
             for i in 0..<sum.values.count { sum.values[i] += bottom.values[i] }
-            assertClose(sum, k, relative: 1e-5)
+            try assertClose(sum, k, relative: 1e-5)
             // ‖top(k)‖² = Σ_{i<k} λ_i².
             let expected = lambda.prefix(split).reduce(0) { $0 + $1 * $1 }.squareRoot()
             XCTAssertEqual(top.frobeniusNorm / expected, 1, accuracy: 1e-5)
@@ -237,7 +257,7 @@ final class KernelMetricsTests: XCTestCase {
             XCTAssertEqual(polar.first!.radius, 0)
             XCTAssertEqual(polar.last!.radius, 1)
             let truncated = try kernels.map { try KernelMetrics.truncate($0, to: part) }
-            let direct = KernelMetrics.polarDynamics(truncated)
+            let direct = try KernelMetrics.polarDynamics(truncated)
             for (p, q) in zip(polar, direct) {
                 XCTAssertEqual(p.radius, q.radius, accuracy: 1e-12)
                 XCTAssertEqual(p.angle, q.angle, accuracy: 1e-12)
@@ -284,7 +304,7 @@ final class KernelMetricsTests: XCTestCase {
         }
         for part in [KernelMetrics.SpectralPart.top(8), .top(3), .bottom(17), .bottom(22)] {
             let fromSpace = try XCTUnwrap(space.truncation(part))
-            assertClose(fromSpace, try KernelMetrics.truncate(k, to: part), relative: 1e-5)
+            try assertClose(fromSpace, try KernelMetrics.truncate(k, to: part), relative: 1e-5)
         }
         XCTAssertNil(space.truncation(.top(9)))
         XCTAssertNil(space.truncation(.bottom(10)))
@@ -327,7 +347,7 @@ final class KernelMetricsTests: XCTestCase {
             return space
         }
         XCTAssertEqual(space.summary().mass(at: 20)!, summary.mass(at: 20)!, accuracy: 1e-5)
-        let d = timed("distance") { KernelMetrics.distance(k0, k1) }
+        let d = try timed("distance") { try KernelMetrics.distance(k0, k1) }
         XCTAssertGreaterThan(d, 0)
         let polar = try timed("polar dynamics on top(20), 3 kernels") {
             try KernelMetrics.polarDynamics([k0, k1, k0], truncation: .top(20))

@@ -53,7 +53,7 @@ final class OpenLoopTests: XCTestCase {
         let (probe, _) = BatchAssembly.batch(loop.data.train, indices: 0..<8)
         let recomputed = try EmpiricalNTK.compute(model, inputs: probe)
         XCTAssertEqual(saved.n, 80)
-        XCTAssertLessThan(KernelMetrics.differenceNorm(saved, recomputed) / recomputed.frobeniusNorm, 1e-6)
+        XCTAssertLessThan(try KernelMetrics.differenceNorm(saved, recomputed) / recomputed.frobeniusNorm, 1e-6)
 
         let (_, checkpoint) = try TestRuns.latestCheckpoint(dir)
         XCTAssertEqual(TestRuns.parameterNames(in: checkpoint), TinyConvNet.parameterNames)
