@@ -36,7 +36,7 @@ public struct ConvolutionalReLUKernel: KernelFunction {
         self.output = output
     }
 
-    /// For example "convolutional ReLU NTK (3×3 SAME, flatten readout), depth 2, W_std 1.4142, b_std 0.1".
+    /// For example "convolutional ReLU NTK (3×3 SAME, flatten readout), depth 2, W_std 1.41421, b_std 0.1".
     public var description: String {
         "convolutional ReLU \(output.rawValue.uppercased()) (3×3 SAME, flatten readout), depth \(depth), "
             + KernelSettings.describe(weightStd: weightStd, biasStd: biasStd)

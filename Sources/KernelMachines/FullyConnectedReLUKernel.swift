@@ -49,7 +49,7 @@ public struct FullyConnectedReLUKernel: KernelFunction, DotProductKernel {
     /// Θ = (√(qq′ − c²) + 2(π − θ)c)/π + 0.01.
     public static let notebook = FullyConnectedReLUKernel(validDepth: 1, weightStd: 2.0.squareRoot(), biasStd: 0.1)
 
-    /// For example "fully connected ReLU NTK, depth 1, W_std 1.4142, b_std 0.1".
+    /// For example "fully connected ReLU NTK, depth 1, W_std 1.41421, b_std 0.1".
     public var description: String {
         "fully connected ReLU \(output.rawValue.uppercased()), depth \(depth), "
             + KernelSettings.describe(weightStd: weightStd, biasStd: biasStd)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks of the settings shared by the analytic kernels.
 enum KernelSettings {
     /// Checks depth ∈ `allowed`, weightStd finite and positive, biasStd finite and non-negative.
@@ -15,13 +17,8 @@ enum KernelSettings {
         }
     }
 
-    /// "W_std 1.414, b_std 0.1" for descriptions.
+    /// "W_std 1.41421, b_std 0.1" for descriptions.
     static func describe(weightStd: Double, biasStd: Double) -> String {
-        "W_std \(short(weightStd)), b_std \(short(biasStd))"
-    }
-
-    private static func short(_ v: Double) -> String {
-        let rounded = (v * 10_000).rounded() / 10_000
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        String(format: "W_std %g, b_std %g", weightStd, biasStd)
     }
 }

@@ -125,6 +125,22 @@ final class AnalyticKernelTests: XCTestCase {
             .scalars.allSatisfy(\.isFinite))
     }
 
+    /// Large batches go through blocked GEMMs and parallel row chunks; every row equals the row computed alone.
+    func testLargeBatchesEqualRowByRow() throws {
+        let x1 = randomTensor([300, 20], seed: 15), x2 = randomTensor([140, 20], seed: 16)
+        let g = randomMatrix(rows: 300, columns: 140, seed: 17)
+        let k = try FullyConnectedReLUKernel(depth: 2, weightStd: 1.3, biasStd: 0.1)
+        let whole = try k.matrix(x1, x2)
+        let gradient = try k.inputGradient(x1, x2, cotangent: g).scalars
+        for i in [0, 63, 64, 150, 299] {
+            let row = Tensor(shape: [1, 20], scalars: Array(x1.scalars[(i * 20)..<((i + 1) * 20)]))
+            XCTAssertLessThan(maxRelativeDifference(Array(whole.row(i)), try k.matrix(row, x2).values), 1e-13)
+            let gi = try Float64Matrix(rows: 1, columns: 140, values: Array(g.row(i)))
+            XCTAssertLessThan(maxRelativeDifference(Array(gradient[(i * 20)..<((i + 1) * 20)]).map(Double.init),
+                                                    try k.inputGradient(row, x2, cotangent: gi).scalars.map(Double.init)), 1e-6)
+        }
+    }
+
     /// Empty batches give empty matrices and gradients, not errors.
     func testEmptyBatches() throws {
         let none = Tensor(shape: [0, 7], scalars: []), some = randomTensor([3, 7], seed: 14)
