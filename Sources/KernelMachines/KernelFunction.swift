@@ -5,8 +5,9 @@ import Autodiff
 ///
 /// Inputs are batches `[N, …]` (sample-major tensors: flattened rows, or NCHW images for the
 /// convolutional kernels); the kernel of two batches is the `N₁ × N₂` matrix Θ(X₁, X₂), computed with
-/// Float64 accumulation. A kernel of a network with C outputs is the scalar kernel of one output
-/// (the infinite-width kernels are Θ ⊗ I_C).
+/// Float64 accumulation. Kernels are scalar: the infinite-width kernel of a network with C outputs is
+/// Θ ⊗ I_C, and an empirical kernel of a C-output network is expected to give the class mean
+/// (1/C) Σ_c Θ[c, c] (neural-tangents' `trace_axes` convention), which tends to Θ as the width grows.
 ///
 /// Everything built on kernels — regression, eigen-features, attacks — needs only the requirements
 /// below. The gradient is a vector-Jacobian product with respect to the *first* argument's inputs:
