@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
         // Numeric routines on raw buffers, each with a naive reference twin.
         .target(name: "Kernels", dependencies: ["CBLAS", "CLAPACKE"]),
@@ -29,7 +30,7 @@ let package = Package(
         // Modules, layers, losses, optimisers, the paper's models.
         .target(name: "NN", dependencies: ["Autodiff"]),
         // MNIST / Fashion-MNIST IDX, CIFAR-10 binary, subsets, batching, download.
-        .target(name: "Datasets", dependencies: ["Kernels", "CZlib"], resources: [.copy("Resources")]),
+        .target(name: "Datasets", dependencies: ["Kernels", "CZlib", "CCurl"], resources: [.copy("Resources")]),
         // zstd + safetensors-layout checkpoint files.
         .target(name: "Checkpoints", dependencies: ["CZstd"]),
         // FGSM / PGD attacks and robust accuracy.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the system libraries Tangent links (OpenBLAS, LAPACKE, zstd, zlib) when any is missing.
+# Installs the system libraries Tangent links (OpenBLAS, LAPACKE, zstd, zlib, libcurl) when any is missing.
 # With --always (CI), refreshes the package lists and installs them unconditionally.
 set -euo pipefail
 always=${1:-}
-packages=(libopenblas-dev liblapacke-dev libzstd-dev zlib1g-dev)
+packages=(libopenblas-dev liblapacke-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

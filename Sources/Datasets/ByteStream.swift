@@ -13,6 +13,18 @@ protocol ByteStream: AnyObject {
     /// Reads up to `buffer.count` bytes into `buffer` and returns how many were read; returns 0 only at
     /// the end of the stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+    /// An upper bound on the bytes the stream can still deliver, known without reading them.
+    var remainingCapacity: StreamCapacity { get }
+}
+
+/// The most bytes a stream can still deliver, and why, for errors that refuse a declared size before
+/// reading it.
+struct StreamCapacity {
+    /// The bound.
+    var bytes: Int
+    /// Where the bound comes from, e.g. "the file has 12 bytes left".
+    var reason: String
 }
 
 extension ByteStream {
@@ -69,6 +81,16 @@ extension ByteStream {
         var probe: UInt8 = 0
         return try withUnsafeMutableBytes(of: &probe) { try read(into: $0) } == 0
     }
+
+    /// Throws ``DatasetError/truncated(path:detail:)`` when `count` bytes, declared for `what`, cannot
+    /// follow — checked before anything of that size is allocated or decompressed.
+    func requireCapacity(for count: Int, what: String) throws {
+        let capacity = remainingCapacity
+        guard count <= capacity.bytes else {
+            throw DatasetError.truncated(
+                path: sourcePath, detail: "\(what) needs \(count) bytes, but \(capacity.reason)")
+        }
+    }
 }
 
 /// Opens `path` as a byte stream, decompressing it on the fly when its name ends in `.gz`.
@@ -78,10 +100,14 @@ func openByteStream(path: String) throws -> ByteStream {
     return file
 }
 
-/// A plain file read with POSIX `open`/`read`.
+/// A regular file read with POSIX `open`/`read`. FIFOs, devices and sockets are refused: they could
+/// block forever or never end.
 final class FileByteStream: ByteStream {
     let sourcePath: String
     private let descriptor: Int32
+    /// The file's size when it was opened.
+    private let size: Int
+    private var position = 0
 
     /// Opens `path` for reading; a missing file is ``DatasetError/fileNotFound(path:detail:)``.
     init(path: String) throws {
@@ -94,15 +120,34 @@ final class FileByteStream: ByteStream {
             }
             throw DatasetError.unreadable(path: path, reason: systemErrorMessage(code))
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw DatasetError.unreadable(path: path, reason: "it is a folder, not a file")
-        }
-        let fd = open(path, O_RDONLY)
+        try Self.requireRegularFile(info, path: path)
+        // Non-blocking, so that a FIFO swapped in after the check cannot hang the open.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw DatasetError.unreadable(path: path, reason: systemErrorMessage(errno)) }
+        if fstat(fd, &info) != 0 {
+            let code = errno
+            close(fd)
+            throw DatasetError.unreadable(path: path, reason: systemErrorMessage(code))
+        }
+        do { try Self.requireRegularFile(info, path: path) } catch { close(fd); throw error }
         descriptor = fd
+        size = Int(info.st_size)
+    }
+
+    private static func requireRegularFile(_ info: stat, path: String) throws {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw DatasetError.unreadable(path: path, reason: "it is a folder, not a file")
+        default: throw DatasetError.unreadable(path: path, reason: "it is not a regular file (a FIFO, device or socket)")
+        }
     }
 
     deinit { close(descriptor) }
+
+    var remainingCapacity: StreamCapacity {
+        let left = max(0, size - position)
+        return StreamCapacity(bytes: left, reason: "the file has only \(left) bytes left")
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
@@ -112,7 +157,10 @@ final class FileByteStream: ByteStream {
             #else
             let got = Darwin.read(descriptor, base, buffer.count)
             #endif
-            if got >= 0 { return got }
+            if got >= 0 {
+                position += got
+                return got
+            }
             if errno == EINTR { continue }
             throw DatasetError.unreadable(path: sourcePath, reason: systemErrorMessage(errno))
         }

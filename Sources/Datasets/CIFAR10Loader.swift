@@ -2,9 +2,11 @@
 ///
 /// Each batch file is a sequence of 3,073-byte records: one label byte, then the 1,024 red, 1,024 green
 /// and 1,024 blue bytes of a 32×32 image — already channel-major, so a record maps straight onto NCHW
-/// `3×32×32`. Official files hold 10,000 records each; any whole number of records is accepted, so
-/// smaller files of the same format load too. The training split is `data_batch_1.bin` …
-/// `data_batch_5.bin` in that order; the test split is `test_batch.bin`.
+/// `3×32×32`. Official files hold 10,000 records each; any whole number of records up to that is
+/// accepted, so smaller files of the same format load too. The training split is `data_batch_1.bin` …
+/// `data_batch_5.bin` in that order; the test split is `test_batch.bin`. Each file's size is checked
+/// (whole records, at most ``recordsPerBatchFile``, within ``DatasetLimits``, present in the file or
+/// archive) before its contents are read.
 public enum CIFAR10Loader {
     /// The ten class names, indexed by label.
     public static let classNames = ["airplane", "automobile", "bird", "cat", "deer",
@@ -13,6 +15,8 @@ public enum CIFAR10Loader {
     public static let imageShape = (channels: 3, height: 32, width: 32)
     /// Bytes per record: one label byte plus 3×32×32 pixel bytes.
     public static let recordSize = 1 + 3 * 32 * 32
+    /// The most records a batch file holds (the official files hold exactly this many).
+    public static let recordsPerBatchFile = 10_000
     /// The training batch files, in the order their records are concatenated.
     public static let trainingFileNames = (1...5).map { "data_batch_\($0).bin" }
     /// The test batch file.
@@ -27,29 +31,39 @@ public enum CIFAR10Loader {
     /// - a folder holding those files inside a `cifar-10-batches-bin/` subfolder,
     /// - a folder holding the official `cifar-10-binary.tar.gz`, or
     /// - a `.tar.gz`, `.tgz` or `.tar` archive with the batch files (in any folder inside it).
-    public static func load(from path: String) throws -> DatasetSplits {
+    ///
+    /// Both splits together must fit `limits`.
+    public static func load(from path: String, limits: DatasetLimits = DatasetLimits()) throws -> DatasetSplits {
         if isDirectory(path) {
             let nested = joinPath(path, archiveFolderName)
             if isRegularFile(joinPath(path, testFileName)) || isRegularFile(joinPath(path, trainingFileNames[0])) {
-                return try loadFolder(path)
+                return try loadFolder(path, limits: limits)
             }
-            if isDirectory(nested) { return try loadFolder(nested) }
+            if isDirectory(nested) { return try loadFolder(nested, limits: limits) }
             let archive = joinPath(path, archiveFileName)
-            if isRegularFile(archive) { return try loadArchive(archive) }
+            if isRegularFile(archive) { return try loadArchive(archive, limits: limits) }
             throw DatasetError.fileNotFound(
                 path: path,
                 detail: "no CIFAR-10 batch files (\(trainingFileNames[0]) …, \(testFileName)), "
                     + "\(archiveFolderName)/ subfolder or \(archiveFileName) in this folder")
         }
-        if isRegularFile(path) { return try loadArchive(path) }
+        if isRegularFile(path) { return try loadArchive(path, limits: limits) }
         throw DatasetError.fileNotFound(path: path, detail: "expected a CIFAR-10 folder or .tar.gz archive")
     }
 
-    /// Loads the six batch files from a folder.
-    public static func loadFolder(_ folder: String) throws -> DatasetSplits {
+    /// Loads the six batch files from a folder; both splits together must fit `limits`.
+    public static func loadFolder(_ folder: String, limits: DatasetLimits = DatasetLimits()) throws -> DatasetSplits {
+        let budget = DataBudget(limits)
         func read(_ name: String) throws -> (path: String, bytes: [UInt8]) {
             let path = joinPath(folder, name)
-            return (path, try FileByteStream(path: path).read(upTo: Int.max))
+            let file = try FileByteStream(path: path)
+            let size = file.remainingCapacity.bytes
+            try checkBatchSize(size, path: path, budget: budget)
+            let bytes = try file.read(exactly: size, what: "the batch file")
+            guard try file.isAtEnd() else {
+                throw DatasetError.malformed(path: path, detail: "the file grew while it was being read")
+            }
+            return (path, bytes)
         }
         let training = try trainingFileNames.map(read)
         let test = try read(testFileName)
@@ -58,12 +72,14 @@ public enum CIFAR10Loader {
     }
 
     /// Loads the six batch files from a tar archive (gzip-compressed when named `.gz` / `.tgz`),
-    /// matching members by file name in whatever folder they sit.
-    public static func loadArchive(_ archivePath: String) throws -> DatasetSplits {
+    /// matching members by file name in whatever folder they sit; both splits together must fit
+    /// `limits`.
+    public static func loadArchive(_ archivePath: String, limits: DatasetLimits = DatasetLimits()) throws -> DatasetSplits {
         guard archivePath.hasSuffix(".tar.gz") || archivePath.hasSuffix(".tgz") || archivePath.hasSuffix(".tar") else {
             throw DatasetError.malformed(path: archivePath,
                                          detail: "expected a .tar.gz, .tgz or .tar archive of CIFAR-10 batches")
         }
+        let budget = DataBudget(limits)
         let wanted = Set(trainingFileNames + [testFileName])
         var found: [String: (path: String, bytes: [UInt8])] = [:]
         let reader = try TarArchiveReader(path: archivePath)
@@ -75,34 +91,45 @@ public enum CIFAR10Loader {
             guard found[fileName] == nil else {
                 throw DatasetError.malformed(path: memberPath, detail: "the archive holds \(fileName) twice")
             }
+            try checkBatchSize(entry.size, path: memberPath, budget: budget)
             found[fileName] = (memberPath, try reader.readEntryContents(entry))
         }
         let missing = (trainingFileNames + [testFileName]).filter { found[$0] == nil }
-        guard missing.isEmpty else {
+        guard missing.isEmpty, let test = found[testFileName] else {
             throw DatasetError.fileNotFound(
                 path: archivePath, detail: "the archive lacks \(missing.joined(separator: ", "))")
         }
-        let training = trainingFileNames.map { found[$0]! }
+        let training = trainingFileNames.compactMap { found[$0] }
         return DatasetSplits(train: try decode(training, name: "cifar10-train"),
-                             test: try decode([found[testFileName]!], name: "cifar10-test"))
+                             test: try decode([test], name: "cifar10-test"))
     }
 
-    /// Splits batch files into labels and NCHW pixels, validating the record structure and labels.
+    /// Checks a batch file's size before it is read: a positive whole number of records, no more than a
+    /// batch file holds, and room for them in `budget`.
+    private static func checkBatchSize(_ size: Int, path: String, budget: DataBudget) throws {
+        guard size > 0 else {
+            throw DatasetError.truncated(path: path, detail: "the batch file is empty")
+        }
+        guard size % recordSize == 0 else {
+            throw DatasetError.malformed(
+                path: path,
+                detail: "\(size) bytes is not a whole number of \(recordSize)-byte records "
+                    + "(\(size / recordSize) records and \(size % recordSize) bytes left over)")
+        }
+        let records = size / recordSize
+        guard records <= recordsPerBatchFile else {
+            throw DatasetError.malformed(
+                path: path,
+                detail: "\(size) bytes is \(records) records, but a CIFAR-10 batch file holds at most \(recordsPerBatchFile)")
+        }
+        try budget.charge(images: records, pixelsPerImage: recordSize - 1, path: path,
+                          what: "\(records) records of 3×32×32 pixels")
+    }
+
+    /// Splits batch files (sizes already checked) into labels and NCHW pixels, validating the labels.
     private static func decode(_ files: [(path: String, bytes: [UInt8])], name: String) throws -> ImageDataset {
         let pixelsPerImage = recordSize - 1
-        var total = 0
-        for file in files {
-            guard !file.bytes.isEmpty else {
-                throw DatasetError.truncated(path: file.path, detail: "the batch file is empty")
-            }
-            guard file.bytes.count % recordSize == 0 else {
-                throw DatasetError.malformed(
-                    path: file.path,
-                    detail: "\(file.bytes.count) bytes is not a whole number of \(recordSize)-byte records "
-                        + "(\(file.bytes.count / recordSize) records and \(file.bytes.count % recordSize) bytes left over)")
-            }
-            total += file.bytes.count / recordSize
-        }
+        let total = files.reduce(0) { $0 + $1.bytes.count / recordSize }
         var labels = [Int32](repeating: 0, count: total)
         var images = [Float](repeating: 0, count: total * pixelsPerImage)
         var image = 0

@@ -21,6 +21,9 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
     case checksumMismatch(path: String, expectedMD5: String, actualMD5: String)
     /// A download failed (network error, HTTP status, timeout, or the file could not be written).
     case downloadFailed(url: String, path: String, detail: String)
+    /// The file declares more data than a limit allows: the loaded data set's memory bound
+    /// (``DatasetLimits``), or what its format accepts (e.g. padding after a tar archive's end).
+    case tooLarge(path: String, detail: String)
 
     /// The path of the file (or folder) the error concerns.
     public var path: String {
@@ -28,7 +31,7 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
         case .fileNotFound(let path, _), .unreadable(let path, _), .truncated(let path, _),
              .corruptCompressedData(let path, _), .wrongMagic(let path, _, _), .malformed(let path, _),
              .mismatchedFiles(let path, _, _), .checksumMismatch(let path, _, _),
-             .downloadFailed(_, let path, _):
+             .downloadFailed(_, let path, _), .tooLarge(let path, _):
             return path
         }
     }
@@ -54,6 +57,8 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path): MD5 checksum mismatch: expected \(expected), got \(actual)"
         case .downloadFailed(let url, let path, let detail):
             return "\(path): download from \(url) failed: \(detail)"
+        case .tooLarge(let path, let detail):
+            return "\(path): too large: \(detail)"
         }
     }
 }

@@ -18,6 +18,26 @@ final class GzipByteStream: ByteStream {
 
     var sourcePath: String { source.sourcePath }
 
+    /// Deflate turns one compressed byte into at most 1032 bytes (a 258-byte match coded in two bits).
+    static let maximumExpansion = 1032
+    /// Output zlib may hold back between calls (a partly copied match, bits not yet decoded), with room
+    /// to spare.
+    private static let pendingOutputAllowance = 1 << 16
+
+    /// What the compressed bytes not yet inflated can expand to at most.
+    var remainingCapacity: StreamCapacity {
+        if finished { return StreamCapacity(bytes: 0, reason: "the gzip stream has ended") }
+        let compressed = source.remainingCapacity.bytes.addingReportingOverflow(Int(stream.pointee.avail_in))
+        let expanded = compressed.partialValue.multipliedReportingOverflow(by: Self.maximumExpansion)
+        let bound = expanded.partialValue.addingReportingOverflow(Self.pendingOutputAllowance)
+        let overflow = compressed.overflow || expanded.overflow || bound.overflow
+        let compressedText = compressed.overflow ? "its compressed bytes" : "its \(compressed.partialValue) compressed bytes left"
+        return StreamCapacity(
+            bytes: overflow ? Int.max : bound.partialValue,
+            reason: "\(compressedText) can inflate to at most \(overflow ? Int.max : bound.partialValue) "
+                + "(deflate expands at most \(Self.maximumExpansion)-fold)")
+    }
+
     init(source: ByteStream) throws {
         self.source = source
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)

@@ -28,20 +28,23 @@ public enum MNISTLoader {
 
     /// Loads both splits from `directory`, which holds the four files either gzip-compressed
     /// (`train-images-idx3-ubyte.gz`, as distributed) or plain (`train-images-idx3-ubyte`, also accepted
-    /// with a dot before `idx`, as some unpackers write it).
-    public static func load(directory: String, variant: MNISTVariant = .mnist) throws -> DatasetSplits {
+    /// with a dot before `idx`, as some unpackers write it). Both splits together must fit `limits`;
+    /// each file's declared size is checked before it is read.
+    public static func load(directory: String, variant: MNISTVariant = .mnist,
+                            limits: DatasetLimits = DatasetLimits()) throws -> DatasetSplits {
         guard isDirectory(directory) else {
             throw DatasetError.fileNotFound(path: directory, detail: "expected a folder with the \(variant.rawValue) IDX files")
         }
         let names = fileBaseNames
+        let budget = DataBudget(limits)
         let train = try IDXFile.readDataset(
             imagesPath: try locate(names.trainImages, in: directory),
             labelsPath: try locate(names.trainLabels, in: directory),
-            name: "\(variant.rawValue)-train", classNames: variant.classNames)
+            name: "\(variant.rawValue)-train", classNames: variant.classNames, budget: budget)
         let test = try IDXFile.readDataset(
             imagesPath: try locate(names.testImages, in: directory),
             labelsPath: try locate(names.testLabels, in: directory),
-            name: "\(variant.rawValue)-test", classNames: variant.classNames)
+            name: "\(variant.rawValue)-test", classNames: variant.classNames, budget: budget)
         return DatasetSplits(train: train, test: test)
     }
 

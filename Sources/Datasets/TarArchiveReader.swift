@@ -23,6 +23,9 @@ public struct TarEntry: Sendable, Equatable {
 /// numeric fields are validated; problems are ``DatasetError``s naming the archive and the member.
 public final class TarArchiveReader {
     private static let blockSize = 512
+    /// The most bytes accepted after the end-of-archive block: tar pads archives to whole records
+    /// (10,240 bytes by default, rarely more than a few hundred KB).
+    private static let maximumEndPadding = 1 << 20
 
     private let stream: ByteStream
     private var pendingContentBytes = 0
@@ -64,9 +67,7 @@ public final class TarArchiveReader {
             }
             if header.allSatisfy({ $0 == 0 }) {
                 reachedEnd = true
-                // Read through the end-of-archive padding so that a gzip stream's CRC and length
-                // trailer get checked too.
-                while try !stream.read(upTo: 1 << 16).isEmpty {}
+                try readThroughEndPadding()
                 return nil
             }
             try validateChecksum(header)
@@ -122,6 +123,8 @@ public final class TarArchiveReader {
             case .directory: contentSize = 0
             case .other(let flag): contentSize = (flag == UInt8(ascii: "1") || flag == UInt8(ascii: "2")) ? 0 : size
             }
+            try stream.requireCapacity(for: contentSize + paddingAfter(contentSize),
+                                       what: "member \(path) (\(contentSize) bytes and its padding)")
             pendingContentBytes = contentSize
             pendingPadding = paddingAfter(contentSize)
             return TarEntry(path: path, size: contentSize, kind: kind)
@@ -145,6 +148,20 @@ public final class TarArchiveReader {
         }
         pendingContentBytes = 0
         pendingPadding = 0
+    }
+
+    /// Reads the rest of the archive after its end-of-archive block, so that a gzip stream's CRC and
+    /// length trailer get checked too — but no more than tar's record padding can take: a stream that
+    /// goes on is refused instead of being inflated to its end.
+    private func readThroughEndPadding() throws {
+        let padding = try stream.read(upTo: Self.maximumEndPadding)
+        let endsWithinPadding = try padding.count < Self.maximumEndPadding || stream.isAtEnd()
+        guard endsWithinPadding else {
+            throw DatasetError.tooLarge(
+                path: archivePath,
+                detail: "more than \(Self.maximumEndPadding) bytes follow the end-of-archive block, "
+                    + "far more than tar's record padding")
+        }
     }
 
     private func readContents(count: Int, member: String) throws -> [UInt8] {

@@ -13,6 +13,7 @@ final class DatasetErrorTests: XCTestCase {
             .mismatchedFiles(path: "/d/a.gz", otherPath: "/d/b.gz", detail: "5 labels for 6 images"),
             .checksumMismatch(path: "/d/a.gz", expectedMD5: "0", actualMD5: "1"),
             .downloadFailed(url: "http://h/a.gz", path: "/d/a.gz", detail: "HTTP status 404"),
+            .tooLarge(path: "/d/a.gz", detail: "60000 images would take 188 MB, over the limit"),
         ]
         for error in errors {
             XCTAssertEqual(error.path, "/d/a.gz")
