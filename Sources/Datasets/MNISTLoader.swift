@@ -81,8 +81,8 @@ public enum MNISTLoader {
 
     /// The embedded MNIST sample (5,000 training / 1,000 test images), so training works with no data
     /// on disk. The splits are named `mnist-sample-train` and `mnist-sample-test`.
-    public static func embeddedSample() throws -> DatasetSplits {
-        var splits = try load(directory: embeddedSampleDirectory(), variant: .mnist)
+    public static func embeddedSample(limits: DatasetLimits = DatasetLimits()) throws -> DatasetSplits {
+        var splits = try load(directory: embeddedSampleDirectory(), variant: .mnist, limits: limits)
         splits.train.name = "mnist-sample-train"
         splits.test.name = "mnist-sample-test"
         return splits

@@ -37,9 +37,10 @@ public struct TrainingData: Sendable {
 
     /// Loads a standard data set from `directory` (the standard files), keeping the first `trainSubset`
     /// training images and `testSubset` test images. With no directory, MNIST falls back to the small
-    /// sample shipped inside the package (and says so in `source`).
+    /// sample shipped inside the package (and says so in `source`). Both splits, before subsetting, must
+    /// fit `limits`.
     public static func load(_ dataset: DatasetKind, directory: String?, trainSubset: Int? = nil,
-                            testSubset: Int? = nil) throws -> TrainingData {
+                            testSubset: Int? = nil, limits: DatasetLimits = DatasetLimits()) throws -> TrainingData {
         if let n = trainSubset, n < 1 { throw ConfigurationError("the training subset must be positive, got \(n)") }
         if let n = testSubset, n < 1 { throw ConfigurationError("the test subset must be positive, got \(n)") }
         var splits: DatasetSplits
@@ -47,19 +48,19 @@ public struct TrainingData: Sendable {
         var embedded = false
         switch (dataset, directory) {
         case (.mnist, nil):
-            splits = try MNISTLoader.embeddedSample()
+            splits = try MNISTLoader.embeddedSample(limits: limits)
             source = "the embedded MNIST sample (\(splits.train.count) train / \(splits.test.count) test images; give a data folder for the full data set)"
             embedded = true
         case (.fashionMNIST, nil), (.cifar10, nil):
             throw ConfigurationError("\(dataset.rawValue) needs a data folder with its standard files (the `tangent data download` command fetches them)")
         case (.mnist, let dir?):
-            splits = try MNISTLoader.load(directory: dir, variant: .mnist)
+            splits = try MNISTLoader.load(directory: dir, variant: .mnist, limits: limits)
             source = dir
         case (.fashionMNIST, let dir?):
-            splits = try MNISTLoader.load(directory: dir, variant: .fashionMNIST)
+            splits = try MNISTLoader.load(directory: dir, variant: .fashionMNIST, limits: limits)
             source = dir
         case (.cifar10, let dir?):
-            splits = try CIFAR10Loader.load(from: dir)
+            splits = try CIFAR10Loader.load(from: dir, limits: limits)
             source = dir
         }
         var train = splits.train, test = splits.test

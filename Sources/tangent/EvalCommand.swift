@@ -15,6 +15,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Data folder (default: the run's).") var dataDir: String?
     @Option(help: "Attack the first N test images (CIFAR-10: a seeded sample).") var testSubset: Int = 1000
     @Option(help: "Seed for random starts.") var seed: UInt64 = 0
+    @OptionGroup var dataLimits: DataLimitOptions
 
     /// The ε values of `--eps`, each finite and not negative.
     func epsilons() throws -> [Float] {
@@ -38,7 +39,7 @@ struct EvalCommand: ParsableCommand {
         var config = try RunDescription.stored(in: checkpoint, path: file)
         if let dataDir { config.dataDirectory = dataDir }
         config.testSubset = testSubset
-        let run = try config.components()
+        let run = try config.components(dataLimits: dataLimits.limits())
         let (model, data) = (run.model, run.data)
         try TrainingCheckpoint.loadParameters(into: model, from: checkpoint, path: file)
         print("checkpoint: \(file) (epoch \(checkpoint.metadata["epoch"] ?? "?"), step \(checkpoint.metadata["step"] ?? "?"))")

@@ -37,6 +37,7 @@ struct NTKCommand: ParsableCommand {
     @Option(help: "Output kernel file (.safetensors.zst).") var out: String
     @Flag(help: "Also store the probe images ('inputs', [N, C, H, W]) and labels in the output.") var saveInputs = false
     @Option(help: "Also write the model's parameters as a plain parameter file (metadata model).") var saveModel: String?
+    @OptionGroup var dataLimits: DataLimitOptions
 
     func validate() throws {
         try requireOption(width >= 1, "--width must be positive, got \(width)")
@@ -48,7 +49,8 @@ struct NTKCommand: ParsableCommand {
         guard let kernelKind = KernelKind(rawValue: kind) else { throw ValidationError("--kind takes full or traced, not '\(kind)'") }
         let loaded = try ModelSource.load(source, model: model, seed: seed, width: width, dataset: dataset, dataDir: dataDir)
         let c = loaded.dataConfiguration
-        let data = try TrainingData.load(c.dataset, directory: c.dataDirectory, trainSubset: c.trainSubset, testSubset: c.testSubset)
+        let data = try TrainingData.load(c.dataset, directory: c.dataDirectory, trainSubset: c.trainSubset, testSubset: c.testSubset,
+                                         limits: dataLimits.limits())
         let images: ImageDataset
         switch split {
         case "train": images = data.train

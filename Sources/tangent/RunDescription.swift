@@ -115,9 +115,10 @@ struct RunDescription: Codable, Equatable {
     }
 
     /// The run's values: data, a freshly initialised model (seeded by `seed`), optimiser, loss, schedule.
-    func components() throws -> RunComponents {
+    func components(dataLimits: DatasetLimits = DatasetLimits()) throws -> RunComponents {
         try validate()
-        let data = try TrainingData.load(dataset, directory: dataDirectory, trainSubset: trainSubset, testSubset: testSubset)
+        let data = try TrainingData.load(dataset, directory: dataDirectory, trainSubset: trainSubset, testSubset: testSubset,
+                                         limits: dataLimits)
         var rng = Xoshiro256(seed: seed)
         let network = try model.make(rng: &rng, inputShape: [data.train.channels, data.train.height, data.train.width],
                                      classes: data.train.classNames.count, twoLayerWidth: twoLayerWidth,

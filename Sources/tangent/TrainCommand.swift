@@ -47,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Clip to [0, 1] after every PGD step (default: only at the end, as the paper).") var clipEveryStep = false
     @Option(help: "Measure PGD-20 accuracy on the first N train and test images each epoch (0: off).") var robustEvalSubset: Int = 1000
     @OptionGroup(title: "Kernel tracking") var ntkTracking: NTKTrackingOptions
+    @OptionGroup var dataLimits: DataLimitOptions
     @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?
     @Option(help: "Keep the last K checkpoints.") var keepLast: Int = 3
     @Option(help: "From this epoch on, train the network's linearization around its parameters at that epoch (0: at initialisation).") var linearizeAtEpoch: Int?
@@ -113,7 +114,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Options a resumed run accepts; every other setting comes from the run's stored configuration.
-    static let resumeOptions: Set<String> = ["--resume", "--epochs", "--data-dir", "--linearize-at-epoch", "--run-dir"]
+    static let resumeOptions: Set<String> = ["--resume", "--epochs", "--data-dir", "--linearize-at-epoch", "--run-dir",
+                                             "--max-data-bytes"]
 
     func validate() throws {
         guard resume != nil else { return }
@@ -143,14 +145,14 @@ struct TrainCommand: ParsableCommand {
                 if let epochs { c.epochs = epochs }
                 if let dataDir { c.dataDirectory = dataDir }
                 if let linearizeAtEpoch { c.linearizeAtEpoch = linearizeAtEpoch }
-                return try c.components()
+                return try c.components(dataLimits: dataLimits.limits())
             }, callbacks: Self.callbacks)
             loop = resumed
             print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
             if let target { print("run folder: \(target) (a new branch)") }
         } else {
             let description = try makeDescription()
-            let run = try description.components()
+            let run = try description.components(dataLimits: dataLimits.limits())
             let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
             do { loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks) }
             catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
