@@ -52,7 +52,8 @@ enum HTTPFileTransfer {
             tangent_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
             tangent_curl_setopt_string(handle, CURLOPT_USERAGENT, "Tangent"),
             tangent_curl_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maximumBytes)),
-            tangent_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(min(limits.timeout, 1e12) * 1000)),
+            // At least 1 ms: 0 would mean no timeout at all.
+            tangent_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(min(limits.timeout, 1e12) * 1000))),
             tangent_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorText),
             tangent_curl_setopt_write_function(handle, { data, size, count, context in
                 guard let context else { return 0 }

@@ -93,8 +93,8 @@ final class DownloaderTests: XCTestCase {
                        names.filter { $0 != victim }.sorted())
     }
 
-    /// The audit's endless response wrote 3.4 GB to /tmp: now it stops one chunk past the file's known
-    /// size, and nothing is left anywhere.
+    /// The audit's endless response wrote 3.4 GB to /tmp: now it stops at the file's known size (or at
+    /// once when the announced length is larger), and nothing is left anywhere.
     func testEndlessResponseIsCutOffAtTheKnownSizeAndLeavesNothing() throws {
         let server = try LocalHTTPServer(serving: served)
         defer { server.stop() }
