@@ -123,8 +123,11 @@ public final class TarArchiveReader {
             case .directory: contentSize = 0
             case .other(let flag): contentSize = (flag == UInt8(ascii: "1") || flag == UInt8(ascii: "2")) ? 0 : size
             }
-            try stream.requireCapacity(for: contentSize + paddingAfter(contentSize),
-                                       what: "member \(path) (\(contentSize) bytes and its padding)")
+            let (stored, overflow) = contentSize.addingReportingOverflow(paddingAfter(contentSize))
+            guard !overflow else {
+                throw DatasetError.malformed(path: archivePath, detail: "member \(path) declares \(contentSize) bytes, more than any file")
+            }
+            try stream.requireCapacity(for: stored, what: "member \(path) (\(contentSize) bytes and its padding)")
             pendingContentBytes = contentSize
             pendingPadding = paddingAfter(contentSize)
             return TarEntry(path: path, size: contentSize, kind: kind)

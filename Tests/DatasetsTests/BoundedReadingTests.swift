@@ -185,6 +185,28 @@ final class BoundedReadingTests: XCTestCase {
         XCTAssertEqual(try CIFAR10Loader.load(from: archive).train.count, 5)
     }
 
+    /// Sizes near `Int.max` (a GNU base-256 size field, a pax `size` record) are refused, not overflowed.
+    func testTarSizesNearIntMaxAreRefused() throws {
+        var header = TestFiles.tarHeader(path: "huge.bin", size: 0, typeFlag: UInt8(ascii: "0"))
+        header.replaceSubrange(124..<136, with: [0x80, 0, 0, 0, 0x7F] + [UInt8](repeating: 0xFF, count: 7))
+        for i in 148..<156 { header[i] = 0x20 }
+        let checksum = Array(String(header.reduce(0) { $0 + Int($1) }, radix: 8).utf8)
+        header.replaceSubrange(148..<156, with: [UInt8](repeating: UInt8(ascii: "0"), count: 6 - checksum.count) + checksum + [0, 0x20])
+        let gnu = directory + "/gnu.tar"
+        try TestFiles.write(header + [UInt8](repeating: 0, count: 1024), to: gnu)
+        assertDatasetError(try CIFAR10Loader.load(from: gnu), mentions: gnu, "huge.bin", "9223372036854775807")
+
+        let record = " size=\(Int.max)\n"
+        let length = String(record.utf8.count + 2).count + record.utf8.count
+        let pax = Array("\(length)\(record)".utf8)
+        let paxTar = TestFiles.tarHeader(path: "PaxHeader", size: pax.count, typeFlag: UInt8(ascii: "x"))
+            + pax + [UInt8](repeating: 0, count: 512 - pax.count)
+            + TestFiles.tarHeader(path: "huge.bin", size: 1, typeFlag: UInt8(ascii: "0")) + [UInt8](repeating: 0, count: 1536)
+        let paxPath = directory + "/pax.tar"
+        try TestFiles.write(paxTar, to: paxPath)
+        assertDatasetError(try CIFAR10Loader.load(from: paxPath), mentions: paxPath, "huge.bin", "9223372036854775807")
+    }
+
     func testFIFOsAndDevicesAreRefusedWithoutBlocking() throws {
         let fifo = directory + "/train-images-idx3-ubyte"
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
