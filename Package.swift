@@ -59,6 +59,11 @@ let package = Package(
         .executableTarget(name: "TrainResNet", dependencies: ["Tangent"], path: "Examples/TrainResNet"),
         .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
 
+        // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzRestore", dependencies: ["Tangent", "FuzzSupport"], path: "Fuzz/FuzzRestore"),
+        .executableTarget(name: "FuzzDataReaders", dependencies: ["Tangent", "FuzzSupport"], path: "Fuzz/FuzzDataReaders"),
+
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Datasets"]),
