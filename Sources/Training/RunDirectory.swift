@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// The folder of one run: `config.json`, `metrics.jsonl`, `metrics.csv`, checkpoints, kernels, plots.
@@ -41,12 +42,13 @@ public enum RunDirectory {
         try json.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// The contents of `config.json` in a run folder.
+    /// The contents of `config.json` in a run folder (a regular file: a FIFO is refused, not waited on).
     public static func readConfiguration(from directory: String) throws -> Data {
         let path = (directory as NSString).appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError("\(path) does not exist: not a run folder")
         }
-        return data
+        do { return Data(try PlainFile.read(path)) }
+        catch let error as CheckpointError { throw ConfigurationError("cannot read \(path): \(error.message)") }
     }
 }

@@ -184,6 +184,20 @@ final class RunFolderInputTests: XCTestCase {
             let error = errorPromptly(reading: path, "analysing with a FIFO \(name)") { _ = try RunAnalysis.compute(runDirectory: copy) }
             XCTAssertTrue(error.contains(path) && error.contains("FIFO"), error)
         }
+
+        // config.json, which `tangent ntk RUN` and `eval RUN` read.
+        let configuration = run + "/config.json"
+        try makeFIFO(configuration)
+        let configured = errorPromptly(reading: configuration, "reading a FIFO config.json") { _ = try RunDirectory.readConfiguration(from: run) }
+        XCTAssertTrue(configured.contains(configuration) && configured.contains("FIFO"), configured)
+    }
+
+    func testAnalysisOptionsAreChecked() throws {
+        let run = try trainedCopy()
+        for (options, expected) in [(RunAnalysis.Options(topK: 0), "top eigenvalues"), (RunAnalysis.Options(memoryBudgetMB: 0), "memory budget"),
+                                    (RunAnalysis.Options(eigenvalueCount: -1), "eigenvalues cannot be negative")] {
+            XCTAssertThrowsError(try RunAnalysis.compute(runDirectory: run, options: options)) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
+        }
     }
 
     /// The `tangent inspect` command on a FIFO exits with an error instead of waiting forever.
