@@ -28,6 +28,7 @@ SWIFT_BACKTRACE=enable=no TANGENT_FUZZ_SEEDS="$corpus" TANGENT_THREADS=1 "$binar
     -timeout=20 -rss_limit_mb=3072 -malloc_limit_mb=1536 -artifact_prefix="$findings/" -print_final_stats=1 \
     > "$log" 2>&1 || status=$?
 tail -25 "$log"
+grep -E "^#[0-9]+.*cov:" "$log" | tail -1 || true
 runs=$(grep -E "stat::number_of_executed_units" "$log" | awk '{print $2}' | tail -1)
 found=$(find "$findings" -type f | wc -l)
 echo "fuzz $target: ${runs:-?} inputs in $seconds s, $found findings (libFuzzer status $status)"

@@ -71,9 +71,7 @@ public struct RunIdentity: Codable, Equatable, Sendable {
     public static func read(from directory: String) throws -> RunIdentity? {
         let path = (directory as NSString).appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("\(path) cannot be read")
-        }
+        let data = Data(try PlainFile.read(path))  // refuses a FIFO or device instead of waiting on it
         do { return try JSONDecoder().decode(RunIdentity.self, from: data) }
         catch { throw ConfigurationError("\(path) is not a run identity file (\(error))") }
     }

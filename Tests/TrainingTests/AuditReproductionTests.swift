@@ -62,4 +62,26 @@ final class AuditReproductionTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/k.safetensors.zst"))
     }
+
+    func testResumingALooseCheckpointFileBranchesIntoANewFolderAndWritesNothingBesideIt() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-audit-loose")
+        let trained = try TangentProcess.run(["train", "--train-subset", "100", "--test-subset", "20", "--batch-size", "50",
+                                              "--epochs", "1", "--eval-train-subset", "20", "--robust-eval-subset", "0",
+                                              "--run-dir", root + "/run"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let (path, _) = try TestRuns.latestCheckpoint(root + "/run")
+        try FileManager.default.createDirectory(atPath: root + "/saved", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/work", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: path, toPath: root + "/saved/model.safetensors.zst")
+        let resumed = try TangentProcess.run(["train", "--resume", root + "/saved/model.safetensors.zst", "--epochs", "2"],
+                                             in: root + "/work")
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/saved"), ["model.safetensors.zst"])
+        let branches = try FileManager.default.contentsOfDirectory(atPath: root + "/work/checkpoints")
+        XCTAssertEqual(branches.count, 1, "\(branches)")
+        XCTAssertTrue(branches[0].hasPrefix("branch-"), branches[0])
+        XCTAssertTrue(resumed.output.contains("(a new branch)"), resumed.output)
+        let identity = try XCTUnwrap(try RunIdentity.read(from: root + "/work/checkpoints/" + branches[0]))
+        XCTAssertEqual(identity.parent?.checkpoint, root + "/saved/model.safetensors.zst")
+    }
 }

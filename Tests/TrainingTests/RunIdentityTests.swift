@@ -1,6 +1,9 @@
 import Foundation
 import Tangent
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A checkpoint is only adopted by the run that wrote it: run folders carry a run id (`run.json`) that
 /// every checkpoint repeats with the model's and the data's fingerprints; a checkpoint file outside a
@@ -99,6 +102,15 @@ final class RunIdentityTests: XCTestCase {
         try FileManager.default.removeItem(atPath: dir + "/" + RunIdentity.fileName)
         XCTAssertThrowsError(try resume(dir)) { error in
             XCTAssertTrue("\(error)".contains("has no run.json"), "\(error)")
+        }
+    }
+
+    func testAFIFOInPlaceOfTheIdentityIsRefusedWithoutWaiting() throws {
+        let dir = try oneEpochRun()
+        try FileManager.default.removeItem(atPath: dir + "/" + RunIdentity.fileName)
+        XCTAssertEqual(mkfifo(dir + "/" + RunIdentity.fileName, 0o644), 0)
+        XCTAssertThrowsError(try resume(dir)) { error in
+            XCTAssertTrue("\(error)".contains(RunIdentity.fileName), "\(error)")
         }
     }
 }
