@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "Robustness", dependencies: ["NN", "Datasets"]),
         // Empirical NTK engine and kernel metrics.
         .target(name: "NTK", dependencies: ["NN", "Kernels"]),
-        // Analytic (infinite-width) kernels behind one protocol, for kernel machines.
-        .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS"]),
+        // Analytic (infinite-width) and empirical kernels behind one protocol, kernel regression,
+        // attacks on kernel predictors.
+        .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS", "CLAPACKE", "NN", "NTK",
+                                                       "Robustness"]),
         // SVG plots.
         .target(name: "Plots"),
         // The training loop, callbacks, run folders.
@@ -71,7 +73,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Datasets"]),
         .testTarget(name: "NTKTests", dependencies: ["NTK", "NN", "Kernels", "Autodiff"]),
-        .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff"]),
+        .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff", "Robustness"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
     ]

@@ -51,11 +51,21 @@ public enum Attacks {
     public static func pgd(_ model: Module, inputs x: Tensor, labels: [Int32], configuration c: PGDConfiguration,
                            norm: PerturbationNorm = LInfinity(), loss: Loss = .crossEntropy,
                            rng: inout Xoshiro256) throws -> Tensor {
+        try pgd(ModuleObjective(model, loss: loss), inputs: x, labels: labels, configuration: c, norm: norm, rng: &rng)
+    }
+
+    /// Projected gradient ascent on any objective (a network's loss, a kernel predictor's) inside the
+    /// ε-ball of `norm`, returning adversarial inputs in [0, 1]. The objective is first anchored at the
+    /// clean inputs (``AttackObjective/anchored(at:labels:)``).
+    public static func pgd(_ objective: AttackObjective, inputs x: Tensor, labels: [Int32],
+                           configuration c: PGDConfiguration, norm: PerturbationNorm = LInfinity(),
+                           rng: inout Xoshiro256) throws -> Tensor {
         let clean = x.detached
+        let objective = try objective.anchored(at: clean, labels: labels)
         var delta = norm.start(shape: clean.shape, epsilon: c.epsilon, random: c.randomStart, rng: &rng)
         if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
         for _ in 0..<c.steps {
-            let (_, g) = try inputGradient(of: model, at: clean + delta, labels: labels, loss: loss)
+            let (_, g) = try objective.lossAndInputGradient(at: clean + delta, labels: labels)
             delta = try norm.project(delta + norm.direction(g).scaled(by: c.stepSize), epsilon: c.epsilon)
             if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
         }
@@ -65,8 +75,16 @@ public enum Attacks {
     /// The fast gradient sign method on `loss`: one step of size ε from δ = 0, then clipping to [0, 1].
     public static func fgsm(_ model: Module, inputs x: Tensor, labels: [Int32], epsilon: Float,
                             loss: Loss = .crossEntropy) throws -> Tensor {
-        let (_, g) = try inputGradient(of: model, at: x, labels: labels, loss: loss)
-        return try (x.detached + g.sign().scaled(by: epsilon)).clamped(to: 0, 1).detached
+        try fgsm(ModuleObjective(model, loss: loss), inputs: x, labels: labels, epsilon: epsilon)
+    }
+
+    /// One step of size ε from δ = 0 along `norm`'s direction of the objective's input gradient (the
+    /// gradient sign for ℓ∞: FGSM; the normalised gradient for ℓ2: FGM), then clipping to [0, 1].
+    public static func fgsm(_ objective: AttackObjective, inputs x: Tensor, labels: [Int32], epsilon: Float,
+                            norm: PerturbationNorm = LInfinity()) throws -> Tensor {
+        let clean = x.detached
+        let (_, g) = try objective.anchored(at: clean, labels: labels).lossAndInputGradient(at: clean, labels: labels)
+        return try (clean + norm.direction(g).scaled(by: epsilon)).clamped(to: 0, 1).detached
     }
 }
 
@@ -81,6 +99,15 @@ public enum AttackKind: Codable, Sendable, Equatable {
         switch self {
         case .pgd(let c): return try Attacks.pgd(model, inputs: inputs, labels: labels, configuration: c, loss: loss, rng: &rng)
         case .fgsm(let eps): return try Attacks.fgsm(model, inputs: inputs, labels: labels, epsilon: eps, loss: loss)
+        }
+    }
+
+    /// Applies the attack to any objective (a kernel predictor's, a network's) in the geometry of `norm`.
+    public func perturb(_ objective: AttackObjective, inputs: Tensor, labels: [Int32],
+                        norm: PerturbationNorm = LInfinity(), rng: inout Xoshiro256) throws -> Tensor {
+        switch self {
+        case .pgd(let c): return try Attacks.pgd(objective, inputs: inputs, labels: labels, configuration: c, norm: norm, rng: &rng)
+        case .fgsm(let eps): return try Attacks.fgsm(objective, inputs: inputs, labels: labels, epsilon: eps, norm: norm)
         }
     }
 

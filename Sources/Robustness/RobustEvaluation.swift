@@ -39,6 +39,15 @@ public enum RobustEvaluation {
     public static func evaluate(_ model: Module, images: Tensor, labels: [Int32], attack: AttackKind,
                                 loss: Loss = .crossEntropy, batchSize: Int = 500,
                                 rng: inout Xoshiro256) throws -> RobustnessReport {
+        try evaluate(ModuleObjective(model, loss: loss), images: images, labels: labels, attack: attack,
+                     batchSize: batchSize, rng: &rng)
+    }
+
+    /// Attacks `images` (in batches) through any objective (a network's loss, a kernel predictor's) in
+    /// the geometry of `norm`, and reports clean and robust accuracy with the objective's own loss.
+    public static func evaluate(_ objective: AttackObjective, images: Tensor, labels: [Int32], attack: AttackKind,
+                                norm: PerturbationNorm = LInfinity(), batchSize: Int = 500,
+                                rng: inout Xoshiro256) throws -> RobustnessReport {
         let n = labels.count
         let imageSize = images.count / max(n, 1)
         var report = RobustnessReport(examples: n, cleanAccuracy: 0, robustAccuracy: 0, cleanLoss: 0,
@@ -50,9 +59,9 @@ public enum RobustEvaluation {
             let x = Tensor(shape: [b] + Array(images.shape.dropFirst()),
                            scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))
             let y = Array(labels[start..<end])
-            let logits = try model(x)
-            report.cleanAccuracy += accuracy(logits: logits, labels: y) * Double(b)
-            let (cleanLoss, g) = try Attacks.inputGradient(of: model, at: x, labels: y, loss: loss)
+            let anchored = try objective.anchored(at: x, labels: y)
+            report.cleanAccuracy += try anchored.lossAndAccuracy(at: x, labels: y).accuracy * Double(b)
+            let (cleanLoss, g) = try anchored.lossAndInputGradient(at: x, labels: y)
             report.cleanLoss += Double(cleanLoss) * Double(b)
             let gv = g.scalars
             for i in 0..<b {
@@ -62,10 +71,10 @@ public enum RobustEvaluation {
                 report.meanGradientNorm += l1 * Double(b)
                 if l1 == 0 { report.zeroGradientFraction += 1 }
             }
-            let adv = try attack.perturb(model, inputs: x, labels: y, loss: loss, rng: &rng)
-            let advLogits = try model(adv)
-            report.robustAccuracy += accuracy(logits: advLogits, labels: y) * Double(b)
-            report.adversarialLoss += Double(try loss(advLogits, labels: y).scalar) * Double(b)
+            let adv = try attack.perturb(objective, inputs: x, labels: y, norm: norm, rng: &rng)
+            let (advLoss, advAccuracy) = try anchored.lossAndAccuracy(at: adv, labels: y)
+            report.robustAccuracy += advAccuracy * Double(b)
+            report.adversarialLoss += Double(advLoss) * Double(b)
             start = end
         }
         let dn = Double(n)

@@ -1,0 +1,94 @@
+import Autodiff
+
+/// Kernel regression: the predictor a network in the kernel regime converges to under gradient flow on
+/// the squared loss from a zero (centred) output, f(x) = Θ(x, X) (Θ(X, X) + λI)⁻¹ Y, solved by Cholesky
+/// in Float64 — and, through ``gradientFlow(kernel:inputs:labels:task:ridge:learningRate:memoryBudgetBytes:)``,
+/// the same flow stopped at a finite time.
+///
+/// Y holds ±1 (binary task) or one-hot (multiclass task) targets; λ (the ridge, default 0) is added to
+/// the Gram matrix. Memory is checked before anything is computed: the Gram matrix alone is 8N² bytes.
+public enum KernelRegression {
+    /// The t → ∞ predictor Θ(x, X) (Θ(X, X) + λI)⁻¹ Y by Cholesky (Float64, LAPACK `dpotrf`/`dpotrs`).
+    /// - Parameters:
+    ///   - kernel: Θ.
+    ///   - inputs: the training inputs X, `[N, …]`.
+    ///   - labels: N labels, classes of `task`.
+    ///   - task: binary (±1 targets, one output) or multiclass (one-hot targets).
+    ///   - ridge: λ ≥ 0, added to the diagonal of Θ(X, X).
+    ///   - memoryBudgetBytes: the most memory the fit (and later the predictor) may use.
+    /// - Throws: ``KernelPredictorError/notPositiveDefinite(index:pivot:threshold:ridge:)`` naming the
+    ///   failing pivot; ``KernelPredictorError/exceedsMemoryBudget(neededBytes:budgetBytes:detail:)``
+    ///   before any work; errors for labels that are not classes of the task, a label count other than
+    ///   N, an empty training set, a negative ridge; the kernel's errors.
+    public static func fit(kernel: KernelFunction, inputs: Tensor, labels: [Int32], task: KernelTask,
+                           ridge: Double = 0, memoryBudgetBytes: Int = 4 << 30) throws -> KernelPredictor {
+        let targets = try checkedTargets(inputs: inputs, labels: labels, task: task, ridge: ridge)
+        let n = labels.count
+        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: .cholesky),
+                        memoryBudgetBytes, "kernel regression on \(n) training inputs (Gram matrix and Cholesky factor)")
+        var gram = try kernel.matrix(inputs, inputs)
+        let (weights, pivot) = try CholeskySolver.solve(values: &gram.values, dimension: n, targets, ridge: ridge)
+        return try KernelPredictor(kernel: kernel, trainingInputs: inputs, weights: weights, task: task,
+                                   memoryBudgetBytes: memoryBudgetBytes, smallestPivot: pivot)
+    }
+
+    /// Gradient flow on ½‖f(X) − Y‖² in function space from f₀ = 0 with learning rate η, through one
+    /// eigen-decomposition of Θ(X, X) + λI; ``GradientFlowSolution/predictor(atTime:)`` gives
+    /// f_t(x) = Θ(x, X) (Θ + λI)⁻¹ (I − e^{−η(Θ + λI)t}) Y for any t ≥ 0 (t = ∞: the fit above).
+    /// - Throws: ``KernelPredictorError/notPositiveSemidefinite(eigenvalue:threshold:ridge:)`` for a Gram
+    ///   matrix with an eigenvalue below what rounding explains; a learning rate that is not finite and
+    ///   positive; otherwise as ``fit(kernel:inputs:labels:task:ridge:memoryBudgetBytes:)``.
+    public static func gradientFlow(kernel: KernelFunction, inputs: Tensor, labels: [Int32], task: KernelTask,
+                                    ridge: Double = 0, learningRate: Double = 1,
+                                    memoryBudgetBytes: Int = 4 << 30) throws -> GradientFlowSolution {
+        let targets = try checkedTargets(inputs: inputs, labels: labels, task: task, ridge: ridge)
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw KernelPredictorError.invalidSetting(name: "learning rate", value: learningRate, requirement: "finite and positive")
+        }
+        let n = labels.count
+        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: .eigendecomposition),
+                        memoryBudgetBytes, "the gradient-flow predictor on \(n) training inputs (Gram matrix and its eigen-decomposition)")
+        return try GradientFlowSolution(kernel: kernel, inputs: inputs, targets: targets, task: task, ridge: ridge,
+                                        learningRate: learningRate, memoryBudgetBytes: memoryBudgetBytes)
+    }
+
+    /// How the Gram system is solved, for ``requiredBytes(samples:features:outputs:method:)``.
+    public enum Method: Sendable {
+        /// Cholesky in place: the Gram matrix is the only N × N buffer.
+        case cholesky
+        /// A full symmetric eigen-decomposition: the Gram matrix, LAPACK's copy and its 2N² workspace.
+        case eigendecomposition
+    }
+
+    /// The memory a fit needs at least: its N × N buffers in Float64 (one for Cholesky, four at the peak
+    /// of the eigen-decomposition), the Float64 copies of the training inputs a kernel makes for Θ(X, X),
+    /// and the targets and weights.
+    public static func requiredBytes(samples n: Int, features: Int, outputs: Int, method: Method) -> Int {
+        let squares = method == .cholesky ? 1 : 4
+        let (gram, o1) = n.multipliedReportingOverflow(by: n)
+        let (buffers, o2) = gram.multipliedReportingOverflow(by: 8 * squares)
+        guard !o1, !o2 else { return Int.max }
+        let rest = 8 * (2 * n * features + 3 * n * outputs)
+        return buffers.addingReportingOverflow(rest).overflow ? Int.max : buffers + rest
+    }
+
+    /// The targets of `labels` after checking the inputs, the label count and the ridge.
+    static func checkedTargets(inputs: Tensor, labels: [Int32], task: KernelTask, ridge: Double) throws -> Float64Matrix {
+        try KernelInputs.checkBatch(inputs, "X")
+        let n = inputs.shape[0]
+        guard n > 0 else { throw KernelPredictorError.emptyTrainingSet }
+        guard labels.count == n else { throw KernelPredictorError.labelCount(labels: labels.count, samples: n) }
+        guard ridge.isFinite, ridge >= 0 else {
+            throw KernelPredictorError.invalidSetting(name: "ridge", value: ridge, requirement: "finite and not negative")
+        }
+        return try task.targets(for: labels)
+    }
+
+    static func featureCount(_ x: Tensor) -> Int { x.shape.dropFirst().reduce(1, *) }
+
+    static func checkBudget(_ needed: Int, _ budget: Int, _ what: String) throws {
+        guard needed <= budget else {
+            throw KernelPredictorError.exceedsMemoryBudget(neededBytes: needed, budgetBytes: budget, detail: what)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Autodiff
+import Kernels
+import KernelMachines
+import NN
+import NTK
+import XCTest
+
+/// The empirical NTK as a kernel: its matrix against the brute-force Jacobian, its JVP products and
+/// their reverse-over-forward input gradients against the materialised kernel and central differences.
+final class EmpiricalKernelTests: XCTestCase {
+    /// Θ(X₁, X₂) = (1/C) Σ_c J_c(X₁) J_c(X₂)ᵀ from the explicit Jacobian.
+    func bruteForce(_ model: Module, _ x1: Tensor, _ x2: Tensor) throws -> [Double] {
+        let n1 = x1.shape[0], n2 = x2.shape[0]
+        let both = try concatenate([x1, x2], alongAxis: 0)
+        let traced = try EmpiricalNTK.bruteForce(model, inputs: both, kind: .traced)
+        let classes = Double(try model(x1).shape[1])
+        var out = [Double]()
+        for i in 0..<n1 { for j in 0..<n2 { out.append(Double(traced.values[i * (n1 + n2) + n1 + j]) / classes) } }
+        return out
+    }
+
+    func testMatrixIsTheClassMeanOfTheBruteForceKernel() throws {
+        for (model, x1, x2) in [(tanhNetwork(features: 5, outputs: 3, seed: 1) as Module, randomTensor([4, 5], seed: 2), randomTensor([3, 5], seed: 3)),
+                                (convNetwork(outputs: 2, seed: 4), uniformInputs([3, 1, 4, 4], seed: 5), uniformInputs([2, 1, 4, 4], seed: 6))] {
+            let kernel = try EmpiricalNTKKernel(model: model)
+            XCTAssertLessThan(maxRelativeDifference(try kernel.matrix(x1, x2).values, try bruteForce(model, x1, x2)), 1e-5)
+        }
+    }
+
+    func testProductByJVPsEqualsTheMaterialisedKernelTimesWeights() throws {
+        for (model, x1, x2) in [(tanhNetwork(features: 5, outputs: 3, seed: 7) as Module, randomTensor([4, 5], seed: 8), randomTensor([6, 5], seed: 9)),
+                                (convNetwork(outputs: 2, seed: 10), uniformInputs([3, 1, 4, 4], seed: 11), uniformInputs([5, 1, 4, 4], seed: 12))] {
+            // Small batches force the X₂ fold and the JVPs at X₁ through several chunks.
+            let kernel = try EmpiricalNTKKernel(model: model, batchSize: 2)
+            let w = randomMatrix(rows: x2.shape[0], columns: 2, seed: 13)
+            let viaJVP = try kernel.product(x1, x2, weights: w)
+            let materialised = naiveProduct(try kernel.matrix(x1, x2), w)
+            XCTAssertLessThan(maxRelativeDifference(viaJVP.values, materialised.values), 1e-5)
+        }
+    }
+
+    func testProductInputGradientAgainstTheMaterialisedPathAndCentralDifferences() throws {
+        let model = tanhNetwork(features: 4, outputs: 3, seed: 14)
+        let kernel = try EmpiricalNTKKernel(model: model, batchSize: 3)
+        let x1 = randomTensor([3, 4], seed: 15), x2 = randomTensor([5, 4], seed: 16)
+        let w = randomMatrix(rows: 5, columns: 2, seed: 17), g = randomMatrix(rows: 3, columns: 2, seed: 18)
+        let reverseOverForward = try kernel.productInputGradient(x1, x2, weights: w, cotangent: g).scalars.map(Double.init)
+        // The materialised path: the kernel's own input gradient with the cotangent G Wᵀ.
+        let materialised = try kernel.inputGradient(x1, x2, cotangent: naiveProduct(g, w.transposed)).scalars.map(Double.init)
+        XCTAssertLessThan(maxRelativeDifference(reverseOverForward, materialised), 1e-5)
+        // Central differences of Σ G ∘ (Θ(x, X) W) through the NTK engine's matrix (Float32 network:
+        // a step of 1/64 balances truncation and rounding).
+        let numeric = try centralDifferences(kernel, x1, x2, naiveProduct(g, w.transposed), h: 1.0 / 64)
+        XCTAssertLessThan(maxRelativeDifference(reverseOverForward, numeric), 2e-3)
+        XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-3)
+    }
+
+    func testConvolutionalProductGradientMatchesTheMaterialisedPath() throws {
+        let model = convNetwork(outputs: 2, seed: 19)
+        let kernel = try EmpiricalNTKKernel(model: model)
+        let x1 = uniformInputs([2, 1, 4, 4], seed: 20), x2 = uniformInputs([3, 1, 4, 4], seed: 21)
+        let w = randomMatrix(rows: 3, columns: 1, seed: 22), g = randomMatrix(rows: 2, columns: 1, seed: 23)
+        let a = try kernel.productInputGradient(x1, x2, weights: w, cotangent: g).scalars.map(Double.init)
+        let b = try kernel.inputGradient(x1, x2, cotangent: naiveProduct(g, w.transposed)).scalars.map(Double.init)
+        XCTAssertLessThan(maxRelativeDifference(a, b), 1e-5)
+        XCTAssertGreaterThan(a.map(abs).max() ?? 0, 0)
+    }
+
+    func testKernelIsTakenAtItsSnapshotAndALinearizedModelGivesItsAnchorKernel() throws {
+        let model = tanhNetwork(features: 3, outputs: 2, seed: 24)
+        let x = randomTensor([3, 3], seed: 25)
+        let kernel = try EmpiricalNTKKernel(model: model)
+        let before = try kernel.matrix(x, x)
+        let linearized = LinearizedModel(network: model)
+        // Move the live parameters: the kernel keeps its snapshot and the network gets its values back.
+        for p in model.trainableParameters { p.parameter.value = p.parameter.value.scaled(by: 1.5) }
+        let live = model.parameterValues()
+        XCTAssertEqual(try kernel.matrix(x, x), before)
+        XCTAssertEqual(try linearizedKernel(linearized).matrix(x, x), before)
+        for (name, value) in model.parameterValues() { XCTAssertEqual(value.scalars, live[name]!.scalars) }
+        XCTAssertNotEqual(try EmpiricalNTKKernel(model: model).matrix(x, x), before)
+    }
+
+    func linearizedKernel(_ model: LinearizedModel) throws -> EmpiricalNTKKernel { try EmpiricalNTKKernel(model: model) }
+
+    func testBadInputsAreRefusedNamingTheShapes() throws {
+        let kernel = try EmpiricalNTKKernel(model: tanhNetwork(features: 4, outputs: 2, seed: 26))
+        let x1 = randomTensor([2, 4], seed: 27), x2 = randomTensor([3, 5], seed: 28)
+        assertThrows(.incompatibleShapes(first: [2, 4], second: [3, 5]), mentions: ["[2, 4]", "[3, 5]"],
+                     try kernel.product(x1, x2, weights: randomMatrix(rows: 3, columns: 1, seed: 29)))
+        assertThrows(.incompatibleShapes(first: [2, 4], second: [3, 5]), try kernel.matrix(x1, x2))
+        assertThrows(.matrixShape(argument: "weights", expected: [2, 1], got: [3, 1]),
+                     try kernel.product(x1, x1, weights: randomMatrix(rows: 3, columns: 1, seed: 30)))
+        XCTAssertThrowsError(try EmpiricalNTKKernel(model: tanhNetwork(features: 4, outputs: 2, seed: 26), parameters: [:]))
+        assertPredictorError(try EmpiricalNTKKernel(model: tanhNetwork(features: 4, outputs: 2, seed: 26), batchSize: 0)) {
+            if case .invalidSetting(name: "batch size", _, _) = $0 { return true } else { return false }
+        }
+    }
+
+    func testTheParameterSpaceVectorsRespectTheMemoryBudget() throws {
+        let model = tanhNetwork(features: 4, outputs: 3, seed: 31)
+        // 4·(35 + 56 + 24) = 460 bytes per vector; 2 columns × 3 classes need 2,760.
+        let kernel = try EmpiricalNTKKernel(model: model, memoryBudgetBytes: 2_000)
+        let x = randomTensor([2, 4], seed: 32)
+        assertPredictorError(try kernel.product(x, x, weights: randomMatrix(rows: 2, columns: 2, seed: 33)),
+                             mentions: ["parameter-space vectors", "MB"]) {
+            if case .exceedsMemoryBudget(neededBytes: 2_760, budgetBytes: 2_000, _) = $0 { return true } else { return false }
+        }
+    }
+}
