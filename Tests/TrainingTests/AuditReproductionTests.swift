@@ -27,6 +27,15 @@ final class AuditReproductionTests: XCTestCase {
         return folder
     }
 
+    /// A one-epoch `tangent train` run of 100 sample images into `folder`: its newest checkpoint.
+    func smallRun(in folder: String) throws -> (path: String, checkpoint: Checkpoint) {
+        let trained = try TangentProcess.run(["train", "--train-subset", "100", "--test-subset", "20", "--batch-size", "50",
+                                              "--epochs", "1", "--eval-train-subset", "20", "--robust-eval-subset", "0",
+                                              "--run-dir", folder])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        return try TestRuns.latestCheckpoint(folder)
+    }
+
     func testImagesOfAnotherSizeAreRefusedBeforeTrainingWithBothShapes() throws {
         for (trainSide, testSide, split) in [(20, 20, "training"), (28, 20, "test")] {
             let data = try mnistFolder(testSide: testSide, trainSide: trainSide)
@@ -43,11 +52,7 @@ final class AuditReproductionTests: XCTestCase {
 
     func testNonFiniteWeightsAreRefusedByEvalAndNTK() throws {
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-audit-nan")
-        let trained = try TangentProcess.run(["train", "--train-subset", "100", "--test-subset", "20", "--batch-size", "50",
-                                              "--epochs", "1", "--eval-train-subset", "20", "--robust-eval-subset", "0",
-                                              "--run-dir", root + "/run"])
-        XCTAssertEqual(trained.status, 0, trained.output)
-        let (path, original) = try TestRuns.latestCheckpoint(root + "/run")
+        let (path, original) = try smallRun(in: root + "/run")
         var checkpoint = original
         var weights = try checkpoint.tensor(named: "fc1.weight").floats()
         weights[17] = .nan
@@ -65,11 +70,7 @@ final class AuditReproductionTests: XCTestCase {
 
     func testResumingALooseCheckpointFileBranchesIntoANewFolderAndWritesNothingBesideIt() throws {
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-audit-loose")
-        let trained = try TangentProcess.run(["train", "--train-subset", "100", "--test-subset", "20", "--batch-size", "50",
-                                              "--epochs", "1", "--eval-train-subset", "20", "--robust-eval-subset", "0",
-                                              "--run-dir", root + "/run"])
-        XCTAssertEqual(trained.status, 0, trained.output)
-        let (path, _) = try TestRuns.latestCheckpoint(root + "/run")
+        let (path, _) = try smallRun(in: root + "/run")
         try FileManager.default.createDirectory(atPath: root + "/saved", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/work", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: path, toPath: root + "/saved/model.safetensors.zst")
