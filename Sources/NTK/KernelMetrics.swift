@@ -6,7 +6,8 @@ import Foundation
 /// - similarity `sim(A, B) = ⟨A, B⟩ / (‖A‖ ‖B‖)` and distance `d(A, B) = 1 − sim(A, B)` (Eq. 12),
 ///   for a pair or for all pairs of a sequence of kernels (the paper's heatmap);
 /// - polar dynamics (Eq. 13), see ``polarDynamics(_:)``;
-/// - spectral truncation, concentration and top eigenvalues, see ``truncate(_:to:)`` and
+/// - spectral truncation, concentration (the paper's `Σ_{i≤k} λ_i² / ‖K‖²` and the eigenvalue share
+///   `Σ_{i≤k} λ_i / trace K`) and top eigenvalues, see ``truncate(_:to:)`` and
 ///   ``spectralSummary(_:topCount:ranks:)``;
 /// - magnitude `‖K‖`.
 ///

@@ -1,20 +1,31 @@
 import Kernels
 
 extension KernelMetrics {
-    /// A kernel's spectral summary: magnitude, leading eigenvalues and top-k concentration.
+    /// A kernel's spectral summary: magnitude, trace, leading eigenvalues and top-k concentration,
+    /// both as the paper measures it (squared eigenvalues) and by eigenvalues.
     public struct SpectralSummary: Sendable, Equatable {
         /// `‖K‖` (Frobenius).
         public var magnitude: Double
+        /// `trace K`, the sum of all eigenvalues.
+        public var trace: Double
         /// The largest eigenvalues, descending.
         public var topEigenvalues: [Double]
         /// The ranks k at which concentration was measured.
         public var ranks: [Int]
-        /// `mass_k` for each entry of ``ranks``, in the same order.
+        /// `mass_k = Σ_{i≤k} λ_i² / ‖K‖²` (the paper's concentration) for each entry of ``ranks``, in order.
         public var concentration: [Double]
+        /// `Σ_{i≤k} λ_i / trace K` for each entry of ``ranks``, in order (see
+        /// ``KernelMetrics/eigenvalueMass(topEigenvalues:trace:ranks:)``).
+        public var eigenvalueMass: [Double]
 
         /// `mass_k` for rank `k`, if it was measured.
         public func mass(at k: Int) -> Double? {
             ranks.firstIndex(of: k).map { concentration[$0] }
+        }
+
+        /// The eigenvalue-based mass for rank `k`, if it was measured.
+        public func eigenvalueMass(at k: Int) -> Double? {
+            ranks.firstIndex(of: k).map { eigenvalueMass[$0] }
         }
     }
 
@@ -43,17 +54,36 @@ extension KernelMetrics {
         }
     }
 
-    /// Magnitude, the `topCount` largest eigenvalues and the concentration at `ranks`, from one
+    /// The share of the spectrum's sum held by the top k eigenvalues, `Σ_{i≤k} λ_i / trace K`, from
+    /// already known leading eigenvalues (descending) and the trace (`trace K = Σ_i λ_i`). Unlike
+    /// ``concentration(topEigenvalues:squaredFrobeniusNorm:ranks:)``, which squares the eigenvalues and so
+    /// sits near 1 whenever a few eigenvalues dominate, this is the fraction researchers usually call the
+    /// "explained" share of the spectrum. A rank larger than the number of eigenvalues given uses all of
+    /// them. NaN unless the trace is positive (a kernel is positive semi-definite).
+    public static func eigenvalueMass(topEigenvalues: [Double], trace: Double, ranks: [Int] = [10, 20]) -> [Double] {
+        ranks.map { k in
+            trace > 0 ? topEigenvalues.prefix(max(0, k)).reduce(0, +) / trace : .nan
+        }
+    }
+
+    /// Magnitude, trace, the `topCount` largest eigenvalues and both concentrations at `ranks`, from one
     /// partial eigensolve of `max(topCount, max(ranks))` eigenvalues.
     public static func spectralSummary(_ kernel: KernelMatrix, topCount: Int = 20,
                                        ranks: [Int] = [10, 20]) throws -> SpectralSummary {
         let needed = max(topCount, ranks.max() ?? 0)
-        let eigenvalues = try topEigenvalues(kernel, count: needed)
-        let squaredNorm = kernel.squaredFrobeniusNorm
-        return SpectralSummary(
-            magnitude: squaredNorm.squareRoot(),
+        return summary(eigenvalues: try topEigenvalues(kernel, count: needed), squaredFrobeniusNorm: kernel.squaredFrobeniusNorm,
+                       trace: kernel.trace, topCount: topCount, ranks: ranks)
+    }
+
+    /// The summary of a kernel whose leading eigenvalues (descending), `‖K‖²` and trace are known.
+    static func summary(eigenvalues: [Double], squaredFrobeniusNorm: Double, trace: Double,
+                        topCount: Int, ranks: [Int]) -> SpectralSummary {
+        SpectralSummary(
+            magnitude: squaredFrobeniusNorm.squareRoot(),
+            trace: trace,
             topEigenvalues: Array(eigenvalues.prefix(max(0, topCount))),
             ranks: ranks,
-            concentration: concentration(topEigenvalues: eigenvalues, squaredFrobeniusNorm: squaredNorm, ranks: ranks))
+            concentration: concentration(topEigenvalues: eigenvalues, squaredFrobeniusNorm: squaredFrobeniusNorm, ranks: ranks),
+            eigenvalueMass: eigenvalueMass(topEigenvalues: eigenvalues, trace: trace, ranks: ranks))
     }
 }

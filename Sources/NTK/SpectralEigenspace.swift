@@ -21,16 +21,11 @@ extension KernelMetrics {
         /// The leading eigenvalues as Double, descending.
         public var eigenvalues: [Double] { eigenpairs.values.map { Double($0) } }
 
-        /// Magnitude, the `topCount` largest eigenvalues and the concentration at `ranks` (ranks past
+        /// Magnitude, trace, the `topCount` largest eigenvalues and both concentrations at `ranks` (ranks past
         /// ``count`` use all held eigenvalues, so ask for enough).
         public func summary(topCount: Int = 20, ranks: [Int] = [10, 20]) -> SpectralSummary {
-            let values = eigenvalues
-            return SpectralSummary(
-                magnitude: squaredFrobeniusNorm.squareRoot(),
-                topEigenvalues: Array(values.prefix(max(0, topCount))),
-                ranks: ranks,
-                concentration: KernelMetrics.concentration(topEigenvalues: values,
-                                                           squaredFrobeniusNorm: squaredFrobeniusNorm, ranks: ranks))
+            KernelMetrics.summary(eigenvalues: eigenvalues, squaredFrobeniusNorm: squaredFrobeniusNorm, trace: kernel.trace,
+                                  topCount: topCount, ranks: ranks)
         }
 
         /// The truncation `.top(k)` for `k ≤ count`, or `.bottom(n − k)` (the complement of the top k)

@@ -27,11 +27,15 @@ struct AxisScale {
         return pixelLower + t * (pixelUpper - pixelLower)
     }
 
-    /// A linear axis covering `minimum…maximum` extended outward to round tick values.
+    /// A linear axis covering `minimum…maximum` extended outward to round tick values; with
+    /// `integerTicks`, ticks fall on whole numbers only (epochs, steps).
     static func linear(minimum: Double, maximum: Double, pixelLower: Double, pixelUpper: Double,
-                       targetTickCount: Int = 6, extendToTicks: Bool = true) -> AxisScale {
-        let (lo, hi) = AxisScale.widenDegenerate(minimum, maximum)
-        let step = niceStep((hi - lo) / Double(max(1, targetTickCount - 1)))
+                       targetTickCount: Int = 6, extendToTicks: Bool = true, integerTicks: Bool = false) -> AxisScale {
+        var (lo, hi) = AxisScale.widenDegenerate(minimum, maximum)
+        if integerTicks && hi - lo < 1 { (lo, hi) = (lo.rounded(.down), max(lo.rounded(.down) + 1, hi.rounded(.up))) }
+        var step = niceStep((hi - lo) / Double(max(1, targetTickCount - 1)))
+        // 2.5 is the one nice step above 1 that is not whole: the next one up keeps ticks on integers.
+        if integerTicks { step = step < 1 ? 1 : (step == step.rounded() ? step : 5) }
         let first = extendToTicks ? (lo / step).rounded(.down) * step : (lo / step).rounded(.up) * step
         let last = extendToTicks ? (hi / step).rounded(.up) * step : (hi / step).rounded(.down) * step
         var values: [Double] = []

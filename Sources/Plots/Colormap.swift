@@ -49,10 +49,13 @@ public struct Colormap: Sendable, Equatable {
     }
 }
 
-/// Distinct colours for series (Tableau 10, the matplotlib default cycle).
-enum SeriesPalette {
-    static let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+/// Distinct colours for series (Tableau 10, the matplotlib default cycle): the colours charts give
+/// series without one, and the ones to use when several curves of one series (a run, say) share a colour.
+public enum SeriesPalette {
+    /// The ten colours, as `#rrggbb`.
+    public static let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    static func color(_ index: Int) -> String { colors[index % colors.count] }
+    /// The colour of series `index` (cycling after ten; negative indices count from the start too).
+    public static func color(_ index: Int) -> String { colors[((index % colors.count) + colors.count) % colors.count] }
 }

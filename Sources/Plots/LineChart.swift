@@ -67,6 +67,8 @@ public struct LineChart: Chart {
     public var logScaleY: Bool = false
     /// Point markers.
     public var markers: Markers = .automatic
+    /// Ticks on the x axis only at whole numbers (for epochs and steps).
+    public var integerTicksX: Bool = false
     /// A fixed x range; nil fits the data (extended to round ticks).
     public var xRange: ClosedRange<Double>?
     /// A fixed y range; nil fits the data (extended to round ticks).
@@ -131,7 +133,7 @@ public struct LineChart: Chart {
         let left = (yLabel.isEmpty ? 14 : 34) + yTickWidth + 10
         let right = width - 24 - legendWidth
         let xScale = AxisScale.linear(minimum: xMin, maximum: xMax, pixelLower: left, pixelUpper: right,
-                                      targetTickCount: max(3, min(9, Int((right - left) / 80))))
+                                      targetTickCount: max(3, min(9, Int((right - left) / 80))), integerTicks: integerTicksX)
         let yScale = yScale0
 
         // Grid, axes, ticks.

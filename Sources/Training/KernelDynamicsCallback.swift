@@ -1,4 +1,5 @@
 import Autodiff
+import Checkpoints
 import Dispatch
 import Foundation
 import Kernels
@@ -25,12 +26,15 @@ func withKernelNetwork<R>(_ loop: TrainingLoop, _ body: (Module) throws -> R) re
 ///
 /// Each kernel logs, through `loop.record`: `ntk_distance_to_initial` (d(K_t, K_0), 0 for K_0),
 /// `ntk_distance_to_previous` (from the second kernel on), `ntk_norm` (‖K_t‖),
-/// `ntk_concentration_top10`, `ntk_concentration_top20`, `ntk_top_eigenvalue_1` …
-/// `ntk_top_eigenvalue_5`, and `ntk_seconds` (time spent on this kernel: attack, kernel, metrics,
-/// snapshot). Each kernel is saved zstd-compressed as `RUN/kernels/step-NNNNNNNN.safetensors.zst` and
-/// listed in `RUN/kernels/index.json` (see ``KernelSnapshotStore``); `RunAnalysis` computes the
-/// all-pairs distances and polar dynamics from those files afterwards. Only K_0 and the previous
-/// kernel are held in memory.
+/// `ntk_concentration_top10`, `ntk_concentration_top20` (the paper's `Σ_{i≤k} λ_i² / ‖K‖²`),
+/// `ntk_eigenvalue_mass_top10`, `ntk_eigenvalue_mass_top20` (`Σ_{i≤k} λ_i / trace K`),
+/// `ntk_top_eigenvalue_1` … `ntk_top_eigenvalue_5`, and `ntk_seconds` (time spent on this kernel: attack,
+/// kernel, metrics, snapshot). Each kernel is saved zstd-compressed as
+/// `RUN/kernels/step-NNNNNNNN.safetensors.zst` and listed in `RUN/kernels/index.json` (see
+/// ``KernelSnapshotStore``); `RunAnalysis` computes the all-pairs distances and polar dynamics from those
+/// files afterwards. With `adversarialProbe` each kernel file also holds the attacked probe it was
+/// computed on (tensors `inputs` and `labels`, see ``KernelFile/probeInputs(in:path:)``), so anyone can
+/// recompute the kernel from the model at that step. Only K_0 and the previous kernel are held in memory.
 ///
 /// State (``stateKey`` `kernel_dynamics`): the probe indices, K_0 and the previous kernel, the step of
 /// the last kernel and the snapshot index — a resumed run continues the dynamics exactly.
@@ -94,20 +98,27 @@ public final class KernelDynamicsCallback: TrainingCallback {
 
     /// The probe batch as the kernel sees it now: clean, or attacked against the current model.
     public func probeInputs(_ loop: TrainingLoop) throws -> Tensor {
+        try probeBatch(loop).inputs
+    }
+
+    /// The probe's inputs as the kernel sees them now, and its labels.
+    private func probeBatch(_ loop: TrainingLoop) throws -> (inputs: Tensor, labels: [Int32]) {
         let indices = try probeIndices ?? configuration.probeIndices(batchSize: loop.settings.batchSize,
                                                                      trainCount: loop.data.train.count)
         try KernelTrackingConfiguration.checkProbe(indices, trainCount: loop.data.train.count)
         let (x, labels) = BatchAssembly.batch(loop.data.train, indices: indices)
-        guard configuration.adversarialProbe else { return x }
+        guard configuration.adversarialProbe else { return (x, labels) }
         var rng = Xoshiro256(seed: loop.settings.seed ^ 0x6e74_6b5f_7072_6f62
                              &+ UInt64(loop.epoch) &* 0x9e37_79b9_7f4a_7c15 &+ UInt64(loop.step))
-        return try AttackKind.pgd(loop.settings.robustEvaluationAttack).perturb(loop.trainee, inputs: x, labels: labels, loss: loop.loss, rng: &rng)
+        let attacked = try AttackKind.pgd(loop.settings.robustEvaluationAttack).perturb(loop.trainee, inputs: x, labels: labels,
+                                                                                        loss: loop.loss, rng: &rng)
+        return (attacked, labels)
     }
 
     /// Computes, logs and saves the kernel at the loop's current step.
     private func track(_ loop: TrainingLoop, trigger: KernelSnapshot.Trigger) throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let inputs = try probeInputs(loop)
+        let (inputs, labels) = try probeBatch(loop)
         let kernel = try withKernelNetwork(loop) { try EmpiricalNTK.compute($0, inputs: inputs, options: configuration.engineOptions) }
         let summary = try KernelMetrics.spectralSummary(kernel, topCount: Self.loggedEigenvalueCount,
                                                         ranks: Self.concentrationRanks)
@@ -116,7 +127,12 @@ public final class KernelDynamicsCallback: TrainingCallback {
                 kind: configuration.kind, adversarialProbe: configuration.adversarialProbe, probe: probeIndices ?? [],
                 samples: kernel.sampleCount ?? kernel.n, classes: kernel.classCount))
         }
-        try store!.append(kernel, epoch: loop.epoch, step: loop.step, trigger: trigger)
+        // A clean probe is the training images at `probe`; an attacked one exists nowhere else, so it is kept.
+        var extra: [StoredTensor] = []
+        if configuration.adversarialProbe {
+            extra = try KernelFile.probeTensors(inputs: inputs, labels: labels)
+        }
+        try store!.append(kernel, epoch: loop.epoch, step: loop.step, trigger: trigger, extraTensors: extra)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         try loop.record("ntk_distance_to_initial", initialKernel.map { try KernelMetrics.distance(kernel, $0) } ?? 0)
@@ -126,6 +142,9 @@ public final class KernelDynamicsCallback: TrainingCallback {
         try loop.record("ntk_norm", summary.magnitude)
         for (rank, mass) in zip(summary.ranks, summary.concentration) {
             try loop.record("ntk_concentration_top\(rank)", mass)
+        }
+        for (rank, mass) in zip(summary.ranks, summary.eigenvalueMass) {
+            try loop.record("ntk_eigenvalue_mass_top\(rank)", mass)
         }
         for (i, lambda) in summary.topEigenvalues.enumerated() {
             try loop.record("ntk_top_eigenvalue_\(i + 1)", lambda)

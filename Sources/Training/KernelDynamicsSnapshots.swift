@@ -229,16 +229,18 @@ public struct KernelSnapshotStore: Sendable {
         String(format: "step-%08d.safetensors.zst", step)
     }
 
-    /// Saves a kernel (metadata: epoch, step, kind, trigger, the probe indices) and rewrites the index.
+    /// Saves a kernel (metadata: epoch, step, kind, trigger, the probe indices; `extraTensors` stored in
+    /// the same file, e.g. the probe inputs) and rewrites the index.
     @discardableResult
-    public mutating func append(_ kernel: KernelMatrix, epoch: Int, step: Int,
-                                trigger: KernelSnapshot.Trigger) throws -> KernelSnapshot {
+    public mutating func append(_ kernel: KernelMatrix, epoch: Int, step: Int, trigger: KernelSnapshot.Trigger,
+                                extraTensors: [StoredTensor] = []) throws -> KernelSnapshot {
         try RunDirectory.create(directory)
         let name = Self.fileName(step: step)
         let metadata = ["epoch": "\(epoch)", "step": "\(step)", "trigger": trigger.rawValue,
                         "probe": index.probe.map(String.init).joined(separator: ","),
                         "adversarial_probe": "\(index.adversarialProbe)"]
-        try KernelFile.write(kernel, metadata: metadata, to: (directory as NSString).appendingPathComponent(name))
+        try KernelFile.write(kernel, metadata: metadata, extraTensors: extraTensors,
+                             to: (directory as NSString).appendingPathComponent(name))
         let snapshot = KernelSnapshot(file: name, epoch: epoch, step: step, trigger: trigger, norm: kernel.frobeniusNorm)
         index.snapshots.removeAll { $0.file == name }
         index.snapshots.append(snapshot)

@@ -108,7 +108,9 @@ final class KernelDynamicsTests: XCTestCase {
 
         let names = Set(written.map { ($0 as NSString).lastPathComponent })
         XCTAssertEqual(names, ["kernel_distance.csv", "kernel_distance.svg", "polar.csv", "polar.svg", "kernel_spectrum.csv",
-                               "concentration.svg", "magnitude.svg", "accuracy.csv", "accuracy.svg", "analysis.json"])
+                               "concentration.svg", "magnitude.svg", "accuracy.csv", "accuracy.svg", "analysis.json",
+                               "eigenvalue_mass.svg", "kernel_velocity.svg", "kernel_eigenvalues.csv", "spectrum.svg",
+                               "kernel_entries_start.svg", "kernel_entries_end.svg", "index.html"])
         for path in written where path.hasSuffix(".svg") {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             XCTAssert(text.contains("<svg") && text.contains("</svg>"), path)
