@@ -82,11 +82,14 @@ public final class EmpiricalNTKKernel: KernelFunction, PreparedProductKernel, @u
         try KernelInputs.checkPair(x1, x2)
         let n1 = x1.shape[0], n2 = x2.shape[0]
         guard n1 > 0, n2 > 0 else { return Float64Matrix(rows: n1, columns: n2) }
+        let options = EmpiricalNTK.Options(kind: .traced, memoryBudgetBytes: memoryBudgetBytes)
         return try withParameters {
-            let classes = try outputCount(x2)
-            let traced = try EmpiricalNTK.cross(model, x1, x2, options: .init(kind: .traced, memoryBudgetBytes: memoryBudgetBytes))
-            let scale = 1 / Double(classes)
-            return try Float64Matrix(rows: n1, columns: n2, values: traced.values.map { Double($0) * scale })
+            let scale = 1 / Double(try outputCount(x2))
+            // Θ(X, X) of one batch (a Gram matrix) is symmetric: the engine's SYRK path does half the work.
+            let traced = x1.storage === x2.storage && x1.shape == x2.shape
+                ? try EmpiricalNTK.compute(model, inputs: x1, options: options).values
+                : try EmpiricalNTK.cross(model, x1, x2, options: options).values
+            return try Float64Matrix(rows: n1, columns: n2, values: traced.map { Double($0) * scale })
         }
     }
 

@@ -11,3 +11,11 @@
 //   trained, ±1 output layer frozen).
 // - ``ConvolutionalReLUKernel``: NTK or NNGP of 1–2 3×3 SAME Conv → ReLU layers with a flatten
 //   readout, on NCHW images.
+//
+// The empirical kernel, in the same shape: ``EmpiricalNTKKernel`` (any network at fixed parameters;
+// products by J(x)(J(X)ᵀW), never forming Θ(x, X)). Built on the protocol:
+//
+// - ``KernelRegression``: the t → ∞ predictor by Cholesky, and the gradient-flow predictor at any time
+//   (``GradientFlowSolution``), both giving a ``KernelPredictor`` for a ``KernelTask``.
+// - ``KernelAttackObjective``: a predictor and a ``KernelAttackLoss``, attacked by the network attacks'
+//   own loop (`Attacks.pgd`, `Attacks.fgsm`, `RobustEvaluation.evaluate`).

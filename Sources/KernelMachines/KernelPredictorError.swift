@@ -16,7 +16,7 @@ public enum KernelPredictorError: Error, CustomStringConvertible, Equatable {
     case binaryTaskClassCount([Int32])
     /// A binary task names the same class twice.
     case binaryTaskRepeatsClass(Int32)
-    /// A multiclass task needs at least two classes.
+    /// A multiclass task needs 2…`KernelTask.maximumClasses` classes.
     case multiclassCount(Int)
     /// Label `label` of sample `index` is not a class of the task.
     case labelOutsideTask(index: Int, label: Int32, task: String)
@@ -55,7 +55,7 @@ public enum KernelPredictorError: Error, CustomStringConvertible, Equatable {
         case .binaryTaskRepeatsClass(let c):
             return "a binary task needs two different classes; got class \(c) twice"
         case .multiclassCount(let c):
-            return "a multiclass task needs at least two classes; got \(c)"
+            return "a multiclass task needs 2 to \(KernelTask.maximumClasses) classes; got \(c)"
         case .labelOutsideTask(let index, let label, let task):
             return "label \(label) of sample \(index) is not a class of the \(task) task"
         case .labelCount(let labels, let samples):

@@ -64,12 +64,20 @@ public enum KernelRegression {
     /// of the eigen-decomposition), the Float64 copies of the training inputs a kernel makes for Θ(X, X),
     /// and the targets and weights.
     public static func requiredBytes(samples n: Int, features: Int, outputs: Int, method: Method) -> Int {
+        // Saturating arithmetic: a request too large to count is as refused as one that merely does not fit.
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? Int.max : p
+        }
+        func plus(_ a: Int, _ b: Int) -> Int {
+            let (s, overflow) = a.addingReportingOverflow(b)
+            return overflow ? Int.max : s
+        }
+        let n = max(n, 0), features = max(features, 0), outputs = max(outputs, 0)
         let squares = method == .cholesky ? 1 : 4
-        let (gram, o1) = n.multipliedReportingOverflow(by: n)
-        let (buffers, o2) = gram.multipliedReportingOverflow(by: 8 * squares)
-        guard !o1, !o2 else { return Int.max }
-        let rest = 8 * (2 * n * features + 3 * n * outputs)
-        return buffers.addingReportingOverflow(rest).overflow ? Int.max : buffers + rest
+        let buffers = times(times(n, n), 8 * squares)
+        let rest = times(plus(times(times(2, n), features), times(times(3, n), outputs)), 8)
+        return plus(buffers, rest)
     }
 
     /// The targets of `labels` after checking the inputs, the label count and the ridge.

@@ -35,13 +35,16 @@ public enum KernelTask: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Checks the task itself: two different classes, or at least two classes.
+    /// The most classes a multiclass task may have (each is a column of targets and weights).
+    public static let maximumClasses = 1 << 16
+
+    /// Checks the task itself: two different classes, or 2…``maximumClasses`` classes.
     public func validate() throws {
         switch self {
         case .binary(let negative, let positive):
             guard negative != positive else { throw KernelPredictorError.binaryTaskRepeatsClass(negative) }
         case .multiclass(let classes):
-            guard classes >= 2 else { throw KernelPredictorError.multiclassCount(classes) }
+            guard (2...Self.maximumClasses).contains(classes) else { throw KernelPredictorError.multiclassCount(classes) }
         }
     }
 

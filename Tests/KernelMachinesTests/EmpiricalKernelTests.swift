@@ -24,6 +24,10 @@ final class EmpiricalKernelTests: XCTestCase {
                                 (convNetwork(outputs: 2, seed: 4), uniformInputs([3, 1, 4, 4], seed: 5), uniformInputs([2, 1, 4, 4], seed: 6))] {
             let kernel = try EmpiricalNTKKernel(model: model)
             XCTAssertLessThan(maxRelativeDifference(try kernel.matrix(x1, x2).values, try bruteForce(model, x1, x2)), 1e-5)
+            // One batch against itself takes the engine's symmetric path; a copy takes the cross path.
+            let gram = try kernel.matrix(x1, x1).values
+            XCTAssertLessThan(maxRelativeDifference(gram, try bruteForce(model, x1, x1)), 1e-5)
+            XCTAssertLessThan(maxRelativeDifference(gram, try kernel.matrix(x1, Tensor(shape: x1.shape, scalars: x1.scalars)).values), 1e-6)
         }
     }
 

@@ -68,6 +68,8 @@ final class KernelRegressionTests: XCTestCase {
             $0 == .binaryTaskClassCount([0, 1, 2])
         }
         assertPredictorError(try KernelTask.binary(classes: [4, 4])) { $0 == .binaryTaskRepeatsClass(4) }
+        assertPredictorError(try KernelTask.multiclass(classes: 1 << 40).validate()) { $0 == .multiclassCount(1 << 40) }
+        assertPredictorError(try KernelTask.multiclass(classes: 1).targets(for: [0])) { $0 == .multiclassCount(1) }
         assertPredictorError(try KernelRegression.fit(kernel: kernel, inputs: x, labels: classLabels,
                                                       task: .binary(negative: 0, positive: 1)),
                              mentions: ["label 2 of sample 2"]) {
@@ -106,6 +108,8 @@ final class KernelRegressionTests: XCTestCase {
             if case .exceedsMemoryBudget(neededBytes: flowNeed, _, _) = $0 { return true } else { return false }
         }
         XCTAssertEqual(counting.matrixCalls, 0)
+        // Sizes too large to count saturate (and are refused) instead of overflowing.
+        XCTAssertEqual(KernelRegression.requiredBytes(samples: Int.max / 2, features: 10, outputs: 1, method: .cholesky), Int.max)
         // 10,000 CIFAR images: the Gram matrix alone is 800 MB.
         XCTAssertGreaterThan(KernelRegression.requiredBytes(samples: 10_000, features: 3072, outputs: 1, method: .cholesky), 800_000_000)
     }
