@@ -176,7 +176,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
         return state
     }
 
-    /// Restores saved state after checking it (see ``RestoredKernelTracking``; checkpoint restores check
+    /// Restores saved state after checking it (see `RestoredKernelTracking`; checkpoint restores check
     /// it against the run first, and `fitStart` checks the probe against the data).
     public func restoreState(_ state: CallbackState) throws {
         let restored = try RestoredKernelTracking(state, expectedKind: configuration.kind, path: "kernel tracking state", run: nil)
