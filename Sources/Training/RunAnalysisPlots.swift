@@ -122,7 +122,7 @@ extension RunAnalysis {
     static func formatEpsilon(_ epsilon: Double) -> String {
         let decimal = String(format: "%.4g", epsilon)
         let in255 = epsilon * 255
-        if decimal.count > 6, abs(in255 - in255.rounded()) < 1e-3, in255.rounded() >= 1 {
+        if decimal.count > 6, in255 >= 0.5, in255 < 65_536, abs(in255 - in255.rounded()) < 1e-3 {
             return "\(Int(in255.rounded()))/255"
         }
         return decimal

@@ -184,6 +184,18 @@ final class RunComparisonTests: XCTestCase {
         XCTAssertTrue(compared.output.contains("open \(out)/index.html"), compared.output)
         XCTAssertTrue(try texts(out + "/polar.svg").contains("adv"))
 
+        // Kernels of another probe: the accuracy comparison is written, the kernel overlays are refused, saying why.
+        let moved = TestRuns.folder(for: self, prefix: "other-probe")
+        try FileManager.default.copyItem(atPath: standard, toPath: moved)
+        var index = try XCTUnwrap(try KernelSnapshotStore.readIndex(runDirectory: moved))
+        index.probe = Array(100..<110)
+        try index.jsonData().write(to: URL(fileURLWithPath: moved + "/kernels/index.json"))
+        let refusedOut = TestRuns.folder(for: self, prefix: "cli-refused")
+        let refused = try TangentProcess.run(["analyze", standard, moved, "--out", refusedOut])
+        XCTAssertEqual(refused.status, 0, refused.output)
+        XCTAssertTrue(refused.output.contains("kernels not overlaid") && refused.output.contains("different probes"), refused.output)
+        XCTAssertTrue(TestRuns.exists(refusedOut + "/accuracy.svg") && !TestRuns.exists(refusedOut + "/magnitude.svg"))
+
         let miscounted = try TangentProcess.run(["analyze", standard, pgd, "--label", "std"])
         XCTAssertNotEqual(miscounted.status, 0)
         XCTAssertTrue(miscounted.output.contains("--label was given 1 times for 2 runs"), miscounted.output)
@@ -256,6 +268,9 @@ final class RunComparisonTests: XCTestCase {
             .write(toFile: run + "/config.json", atomically: true, encoding: .utf8)
         let attack = try XCTUnwrap(try RunAnalysis.storedRobustAttack(runDirectory: run))
         XCTAssertEqual(RunAnalysis.describe(attack), "PGD-7, ε = 8/255")
+        XCTAssertEqual(RunAnalysis.describe(PGDConfiguration(epsilon: 0.2, stepSize: 0.01)), "PGD-20, ε = 0.2")
+        XCTAssertEqual(RunAnalysis.describe(PGDConfiguration(epsilon: 1e30, stepSize: 1, steps: 1)), "PGD-1, ε = 1e+30")
+        XCTAssertEqual(RunAnalysis.describe(nil), "PGD, ε not recorded")
         for (bad, expected) in [(#"{"robustEvaluationAttack": 0.3}"#, "'robustEvaluationAttack' is not an attack setting"),
                                 (#"{"robustEvaluationAttack": {"epsilon": -1, "stepSize": 0.1, "steps": 2, "randomStart": false, "clipEveryStep": false}}"#,
                                  "'robustEvaluationAttack' is not an attack setting"),
