@@ -8,7 +8,7 @@ import Kernels
 ///
 /// Inputs are NCHW image batches `[N, channels, height, width]`, Tangent's image layout
 /// (neural-tangents takes NHWC: transpose with `(0, 2, 3, 1)` to compare). The recursion is in
-/// ``ConvolutionalRecursion``; it costs O(depth · height · width) per pair of images.
+/// `ConvolutionalRecursion`; it costs O(depth · height · width) per pair of images.
 public struct ConvolutionalReLUKernel: KernelFunction {
     /// The depths offered: 1–2 convolutional layers.
     public static let depths: ClosedRange<Int> = 1...2
