@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Tangent
+
+/// An attack `tangent kernel attack` runs on the kernel predictor.
+enum KernelAttackChoice: String, CaseIterable {
+    /// One step of size ε along the sign of the cross-entropy gradient.
+    case fgsm
+    /// PGD-ℓ∞ on the cross-entropy (binary for ±1 tasks, softmax otherwise).
+    case pgd
+    /// PGD in the ℓ2 ball of radius ε on the cross-entropy.
+    case pgdL2 = "pgd-l2"
+    /// PGD-ℓ∞ on the label-free first-order Taylor loss.
+    case taylor
+    /// PGD-ℓ∞ on the label-free max-of-k loss.
+    case maxOfK = "max-of-k"
+    /// PGD-ℓ∞ on the label-free sum-of-k loss.
+    case sumOfK = "sum-of-k"
+    /// PGD-ℓ∞ on the Carlini–Wagner-style margin loss.
+    case cw
+
+    /// The loss the attack climbs on a predictor of `task`.
+    func loss(task: KernelTask, k: Int, confidence: Double) -> KernelAttackLoss {
+        switch self {
+        case .fgsm, .pgd, .pgdL2: return .crossEntropy(for: task)
+        case .taylor: return .firstOrderTaylor
+        case .maxOfK: return .maxOfK(k)
+        case .sumOfK: return .sumOfK(k)
+        case .cw: return .margin(confidence: confidence)
+        }
+    }
+
+    /// ℓ2 for pgd-l2, ℓ∞ for every other attack.
+    var norm: PerturbationNorm { self == .pgdL2 ? L2Ball() : LInfinity() }
+    var normName: String { self == .pgdL2 ? "l2" : "linf" }
+}
+
+/// The attack options of `tangent kernel attack`.
+struct KernelAttackOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Comma-separated attacks: fgsm, pgd, pgd-l2, taylor, max-of-k, sum-of-k, cw (all but fgsm are PGD on their loss).",
+                               valueName: "attacks"))
+    var attack: String = "fgsm,pgd"
+    @Option(help: ArgumentHelp("Comma-separated ε values (fractions such as 8/255 allowed); the ℓ2 radius for pgd-l2. Default: 0.3 (MNIST), 8/255 (CIFAR-10).",
+                               valueName: "list"))
+    var eps: String?
+    @Option(help: "PGD step size (the notebook's 0.01).") var stepSize: Float = 0.01
+    @Option(help: "PGD steps (the notebook's 10).") var steps: Int = 10
+    @Flag(help: "Start PGD uniformly inside the ε-ball instead of at δ = 0.") var randomStart = false
+    @Flag(help: "Clip to [0, 1] after every PGD step, not only at the end.") var clipEveryStep = false
+    @Option(help: "k of max-of-k and sum-of-k (1 for a binary task; at most classes − 1).") var k: Int = 1
+    @Option(help: "Confidence κ of the cw margin loss (inf: never capped).") var confidence: Double = .infinity
+    @Option(help: "Test images attacked per batch.") var attackBatchSize: Int = 500
+    @Option(help: "Seed of random starts.") var seed: UInt64 = 0
+
+    func validate() throws {
+        _ = try attacks()
+        if let eps { _ = try Self.epsilons(eps) }
+        try requireOption(stepSize.isFinite && stepSize > 0, "--step-size must be finite and positive, got \(stepSize)")
+        try requireOption(steps >= 1, "--steps must be at least 1, got \(steps)")
+        try requireOption(k >= 1, "--k must be at least 1, got \(k)")
+        try requireOption(!confidence.isNaN && confidence >= 0, "--confidence must be at least 0 (or inf), got \(confidence)")
+        try requireOption(attackBatchSize >= 1, "--attack-batch-size must be positive, got \(attackBatchSize)")
+    }
+
+    /// The attacks of `--attack`, without repeats.
+    func attacks() throws -> [KernelAttackChoice] {
+        var chosen: [KernelAttackChoice] = []
+        for name in attack.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let a = KernelAttackChoice(rawValue: name) else {
+                throw ValidationError("--attack: '\(name)' is not an attack; choose from \(KernelAttackChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !chosen.contains(a) { chosen.append(a) }
+        }
+        return chosen
+    }
+
+    /// The ε values of a comma-separated list, each a number or a fraction A/B, finite and not negative.
+    static func epsilons(_ list: String) throws -> [Float] {
+        try list.split(separator: ",", omittingEmptySubsequences: false).map { item -> Float in
+            let text = item.trimmingCharacters(in: .whitespaces)
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            let value: Double?
+            switch parts.count {
+            case 1: value = Double(parts[0])
+            case 2:
+                if let a = Double(parts[0]), let b = Double(parts[1]), b != 0 { value = a / b } else { value = nil }
+            default: value = nil
+            }
+            guard let value, value.isFinite, value >= 0, Float(value).isFinite else {
+                throw ValidationError("--eps: '\(text)' is not a finite non-negative number or fraction")
+            }
+            return Float(value)
+        }
+    }
+
+    /// Runs every attack at every ε on the problem's test images.
+    func run(on problem: KernelProblem) throws -> [KernelAttackResult] {
+        let task = problem.predictor.task
+        let list = try eps.map(Self.epsilons) ?? [PGDConfiguration.paper(cifar: problem.dataset == .cifar10).epsilon]
+        let objectives = try attacks().map { a in
+            (a, try KernelAttackObjective(predictor: problem.predictor, loss: a.loss(task: task, k: k, confidence: confidence)))
+        }
+        var results: [KernelAttackResult] = []
+        for (choice, objective) in objectives {
+            for e in list {
+                let kind: AttackKind = choice == .fgsm
+                    ? .fgsm(epsilon: e)
+                    : .pgd(PGDConfiguration(epsilon: e, stepSize: stepSize, steps: steps, randomStart: randomStart, clipEveryStep: clipEveryStep))
+                var rng = Xoshiro256(seed: seed)
+                let start = DispatchTime.now().uptimeNanoseconds
+                let report = try RobustEvaluation.evaluate(objective, images: problem.testInputs, labels: problem.testLabels,
+                                                           attack: kind, norm: choice.norm, batchSize: attackBatchSize, rng: &rng)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let result = KernelAttackResult(attack: choice.rawValue, loss: objective.loss.description, norm: choice.normName,
+                                                epsilon: Double(e), steps: choice == .fgsm ? 1 : steps,
+                                                stepSize: choice == .fgsm ? Double(e) : Double(stepSize),
+                                                randomStart: choice != .fgsm && randomStart, accuracy: report.robustAccuracy,
+                                                cleanLoss: report.cleanLoss, adversarialLoss: report.adversarialLoss,
+                                                seconds: seconds)
+                print(String(format: "%-9@ ε %-8.5g accuracy %.4f  loss %.4f → %.4f  (%.2f s)", choice.rawValue, e,
+                             report.robustAccuracy, report.cleanLoss, report.adversarialLoss, seconds))
+                if let warning = report.gradientMaskingWarning { print("warning: \(warning)") }
+                results.append(result)
+            }
+        }
+        return results
+    }
+}
