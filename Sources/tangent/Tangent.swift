@@ -1,11 +1,11 @@
 import ArgumentParser
 import Tangent
 
-/// The `tangent` command line: train, evaluate, inspect and analyse runs.
+/// The `tangent` command line: train, evaluate, inspect and analyse runs; fit and attack kernel machines.
 @main
 struct TangentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangent",
         abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
-        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, DataCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, DataCommand.self, BenchCommand.self])
 }
