@@ -30,6 +30,7 @@ public final class RobustEvaluationCallback: TrainingCallback {
         // A generator of its own, derived from the epoch, so evaluation never shifts training's randomness.
         var rng = Xoshiro256(seed: c.seed &+ 0xe7a1 &+ UInt64(loop.epoch))
         let attack = AttackKind.pgd(c.robustEvaluationAttack)
+        loop.announce("robust evaluation (PGD-\(c.robustEvaluationAttack.steps) on \(c.robustEvalSubset) training and test images)")
         let train = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack,
                                                   loss: loop.loss, rng: &rng)
         let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack,

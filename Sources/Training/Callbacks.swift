@@ -17,6 +17,9 @@ public protocol TrainingCallback: AnyObject {
     /// After an epoch; the loop has logged `train_loss`. `loop.epoch` counts completed epochs.
     func epochEnd(_ loop: TrainingLoop) throws
     func fitEnd(_ loop: TrainingLoop) throws
+    /// Another callback started a long piece of work (evaluation, an attack, a kernel, a checkpoint),
+    /// described in a few words: for progress displays.
+    func activity(_ loop: TrainingLoop, _ description: String)
 
     /// Key of this callback's state in checkpoints; nil for stateless callbacks.
     var stateKey: String? { get }
@@ -34,6 +37,7 @@ extension TrainingCallback {
     public func batchEnd(_ loop: TrainingLoop) throws {}
     public func epochEnd(_ loop: TrainingLoop) throws {}
     public func fitEnd(_ loop: TrainingLoop) throws {}
+    public func activity(_ loop: TrainingLoop, _ description: String) {}
     public var stateKey: String? { nil }
     public func saveState() throws -> CallbackState { CallbackState() }
     public func restoreState(_ state: CallbackState) throws {}

@@ -9,6 +9,7 @@ public final class EvaluationCallback: TrainingCallback {
     public func epochEnd(_ loop: TrainingLoop) throws {
         let c = loop.settings
         guard loop.epoch % c.evalEvery == 0 || loop.epoch == c.epochs else { return }
+        loop.announce("evaluating (\(min(c.evalTrainSubset, loop.data.train.count)) training, \(loop.data.test.count) test images)")
         let train = try Evaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.evalTrainSubset, loss: loop.loss)
         let test = try Evaluation.evaluate(loop.trainee, on: loop.data.test, loss: loop.loss)
         try loop.record("train_accuracy", train.accuracy)

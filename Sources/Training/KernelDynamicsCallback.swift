@@ -118,6 +118,7 @@ public final class KernelDynamicsCallback: TrainingCallback {
     /// Computes, logs and saves the kernel at the loop's current step.
     private func track(_ loop: TrainingLoop, trigger: KernelSnapshot.Trigger) throws {
         let start = DispatchTime.now().uptimeNanoseconds
+        loop.announce("computing the probe's NTK (\(probeIndices?.count ?? 0) images\(configuration.adversarialProbe ? ", attacked" : ""))")
         let (inputs, labels) = try probeBatch(loop)
         let kernel = try withKernelNetwork(loop) { try EmpiricalNTK.compute($0, inputs: inputs, options: configuration.engineOptions) }
         let summary = try KernelMetrics.spectralSummary(kernel, topCount: Self.loggedEigenvalueCount,

@@ -244,6 +244,7 @@ public final class CheckpointCallback: TrainingCallback {
 
     @discardableResult
     func save(_ loop: TrainingLoop) throws -> String {
+        loop.announce("writing a checkpoint")
         try loop.log.synchronize()
         let entry = try directory.save(try TrainingCheckpoint.capture(loop), step: loop.step)
         lastSaved = (entry.step, entry.path)

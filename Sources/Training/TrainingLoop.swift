@@ -142,6 +142,12 @@ public final class TrainingLoop {
         if let augmentation = settings.augmentation { try augmentation.validate(for: data.train) }
     }
 
+    /// Tells every callback that a long piece of work starts (`activity`), so progress displays can
+    /// say what the run is doing between steps.
+    public func announce(_ description: String) {
+        for c in callbacks { c.activity(self, description) }
+    }
+
     /// Logs a metric at the current epoch and step.
     public func record(_ name: String, _ value: Double) throws {
         try log.log(name, value, epoch: epoch, step: step)
