@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation` (DocC); a plugin only, linked into nothing.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // YAML grid files of `tangent sweep` (with line numbers for errors).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -40,9 +42,9 @@ let package = Package(
         // Analytic (infinite-width) and empirical kernels behind one protocol, kernel regression,
         // attacks on kernel predictors.
         .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS", "CLAPACKE", "NN", "NTK",
-                                                       "Robustness"]),
-        // SVG plots.
-        .target(name: "Plots"),
+                                                       "Robustness", "Plots", "Datasets"]),
+        // SVG plots and PNG images.
+        .target(name: "Plots", dependencies: ["CZlib"]),
         // The training loop, callbacks, run folders.
         .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots"]),
         // Umbrella module: `import Tangent` gives the whole public API.
@@ -50,6 +52,7 @@ let package = Package(
                                                 "Robustness", "NTK", "KernelMachines", "Plots", "Training"]),
         .executableTarget(name: "tangent", dependencies: [
             "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
 
         // Examples: short scripts using only the public API.
@@ -60,6 +63,7 @@ let package = Package(
         .executableTarget(name: "LinearizedMNIST", dependencies: ["Tangent"], path: "Examples/LinearizedMNIST"),
         .executableTarget(name: "TrainResNet", dependencies: ["Tangent"], path: "Examples/TrainResNet"),
         .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
+        .executableTarget(name: "KernelAttack", dependencies: ["Tangent"], path: "Examples/KernelAttack"),
 
         // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
@@ -73,7 +77,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Datasets"]),
         .testTarget(name: "NTKTests", dependencies: ["NTK", "NN", "Kernels", "Autodiff"]),
-        .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff", "Robustness"]),
+        .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff", "Robustness",
+                                                               "Datasets", "Plots"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
     ]

@@ -25,6 +25,15 @@ extension KernelInputs {
         }
     }
 
+    /// Checks that `x` is a batch with the per-sample shape of `training` (a predictor's training inputs)
+    /// and finite values.
+    static func checkCompatible(_ x: Tensor, with training: Tensor) throws {
+        guard x.rank >= 1, x.shape.dropFirst().elementsEqual(training.shape.dropFirst()) else {
+            throw KernelMachineError.incompatibleShapes(first: x.shape, second: training.shape)
+        }
+        try checkBatch(x, "x")
+    }
+
     /// The samples `rows` (in that order) of a batch `[N, …]`, as a new batch.
     static func gather(_ x: Tensor, rows: [Int]) -> Tensor {
         let per = x.shape.dropFirst().reduce(1, *)

@@ -51,12 +51,7 @@ public struct KernelPredictor {
         self.task = task
         self.memoryBudgetBytes = memoryBudgetBytes
         self.smallestPivot = smallestPivot
-        if let prepared = kernel as? PreparedProductKernel {
-            product = try prepared.productOperator(self.trainingInputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
-        } else {
-            product = BlockedKernelProduct(kernel: kernel, inputs: self.trainingInputs, weights: weights,
-                                           memoryBudgetBytes: memoryBudgetBytes)
-        }
+        product = try kernelProductOperator(kernel, self.trainingInputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
     }
 
     /// The outputs f(x) = Θ(x, X) A, `N₁ × outputs`, for a batch x with X's per-sample shape.
@@ -89,10 +84,5 @@ public struct KernelPredictor {
     }
 
     /// Checks that x is a batch with X's per-sample shape and finite values.
-    func checkCompatible(_ x: Tensor) throws {
-        guard x.rank >= 1, x.shape.dropFirst().elementsEqual(trainingInputs.shape.dropFirst()) else {
-            throw KernelMachineError.incompatibleShapes(first: x.shape, second: trainingInputs.shape)
-        }
-        try KernelInputs.checkBatch(x, "x")
-    }
+    func checkCompatible(_ x: Tensor) throws { try KernelInputs.checkCompatible(x, with: trainingInputs) }
 }

@@ -16,6 +16,15 @@ protocol PreparedProductKernel: KernelFunction {
     func productOperator(_ x2: Tensor, weights: Float64Matrix, memoryBudgetBytes: Int) throws -> KernelProductOperator
 }
 
+/// The operator Θ(·, `inputs`)·`weights` of `kernel`: its own when it prepares one, blocked rows otherwise.
+func kernelProductOperator(_ kernel: KernelFunction, _ inputs: Tensor, weights: Float64Matrix,
+                           memoryBudgetBytes: Int) throws -> KernelProductOperator {
+    if let prepared = kernel as? PreparedProductKernel {
+        return try prepared.productOperator(inputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
+    }
+    return BlockedKernelProduct(kernel: kernel, inputs: inputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
+}
+
 /// The operator of any kernel through its ``KernelFunction/product(_:_:weights:)`` and
 /// ``KernelFunction/productInputGradient(_:_:weights:cotangent:)``, on row blocks of x sized so that
 /// the `rows × N₂` kernel block and its Float64 temporaries fit the memory budget.

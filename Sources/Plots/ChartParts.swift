@@ -4,6 +4,8 @@ struct LegendEntry {
     var color: String
     var dashed: Bool = false
     var marker: Bool = true
+    /// A line through the swatch (false for scatter series: the marker alone).
+    var line: Bool = true
 }
 
 enum ChartStyle {
@@ -36,7 +38,9 @@ extension SVGCanvas {
         for (k, entry) in entries.enumerated() {
             let cy = y + 5 + (Double(k) + 0.5) * ChartStyle.legendRowHeight
             let x0 = x + 8, x1 = x0 + ChartStyle.legendSwatchWidth
-            line(x1: x0, y1: cy, x2: x1, y2: cy, stroke: entry.color, width: 2.2, dash: entry.dashed ? "6 4" : nil)
+            if entry.line {
+                line(x1: x0, y1: cy, x2: x1, y2: cy, stroke: entry.color, width: 2.2, dash: entry.dashed ? "6 4" : nil)
+            }
             if entry.marker {
                 circle(cx: (x0 + x1) / 2, cy: cy, r: 3.2, fill: entry.color, stroke: "#ffffff", strokeWidth: 0.8)
             }

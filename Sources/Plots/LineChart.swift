@@ -25,6 +25,11 @@ public struct LineChart: Chart {
         public var color: String?
         /// Draws the curve dashed.
         public var dashed: Bool
+        /// Joins the points by a curve; false draws markers only (a scatter plot).
+        public var connectsPoints: Bool = true
+        /// Text written beside individual points (empty strings and missing entries write nothing), e.g.
+        /// "j = 1" on a scatter of features.
+        public var pointLabels: [String] = []
 
         /// A series from matching x and y arrays.
         public init(name: String, x: [Double], y: [Double], color: String? = nil, dashed: Bool = false) {
@@ -34,6 +39,15 @@ public struct LineChart: Chart {
             self.y = y
             self.color = color
             self.dashed = dashed
+        }
+
+        /// Unconnected points (a scatter series), optionally labelled one by one.
+        public static func scatter(name: String, x: [Double], y: [Double], color: String? = nil,
+                                   pointLabels: [String] = []) -> Series {
+            var series = Series(name: name, x: x, y: y, color: color)
+            series.connectsPoints = false
+            series.pointLabels = pointLabels
+            return series
         }
 
         /// A series from (x, y) pairs.
@@ -111,7 +125,7 @@ public struct LineChart: Chart {
         }
         let entries = series.enumerated().map { k, s in
             LegendEntry(name: s.name, color: s.color ?? SeriesPalette.color(k), dashed: s.dashed,
-                        marker: showsMarkers(s))
+                        marker: showsMarkers(s), line: s.connectsPoints)
         }.filter { !$0.name.isEmpty }
         let legendWidth = entries.isEmpty ? 0 : SVGCanvas.legendWidth(entries) + 16
 
@@ -173,7 +187,8 @@ public struct LineChart: Chart {
             var d = ""
             var penDown = false
             var markerPoints: [(Double, Double)] = []
-            for (x, y) in zip(s.x, s.y) {
+            var labelled: [(Double, Double, String)] = []
+            for (index, (x, y)) in zip(s.x, s.y).enumerated() {
                 guard isPlottable(x, y), let px = xScale.pixel(x), let py = yScale.pixel(y) else {
                     penDown = false
                     continue
@@ -181,15 +196,20 @@ public struct LineChart: Chart {
                 d += (penDown ? " L" : (d.isEmpty ? "M" : " M")) + "\(f(px)) \(f(py))"
                 penDown = true
                 markerPoints.append((px, py))
+                if index < s.pointLabels.count, !s.pointLabels[index].isEmpty { labelled.append((px, py, s.pointLabels[index])) }
             }
             canvas.comment("series \(k): \(s.name)")
-            if !d.isEmpty {
+            if !d.isEmpty, s.connectsPoints {
                 canvas.path(d, stroke: color, width: 2, dash: s.dashed ? "7 4" : nil, extra: "class=\"curve\"")
             }
             if showsMarkers(s) {
                 for (px, py) in markerPoints {
                     canvas.circle(cx: px, cy: py, r: 3, fill: color, stroke: "#ffffff", strokeWidth: 0.8)
                 }
+            }
+            for (px, py, label) in labelled {
+                canvas.text(label, x: px + 6, y: py - 6, size: ChartStyle.tickSize, fill: ChartStyle.textColor,
+                            extra: "class=\"point-label\"")
             }
         }
         canvas.closeGroup()
@@ -200,8 +220,8 @@ public struct LineChart: Chart {
     private func showsMarkers(_ s: Series) -> Bool {
         switch markers {
         case .always: return true
-        case .never: return false
-        case .automatic: return s.x.count <= 60
+        case .never: return !s.connectsPoints
+        case .automatic: return s.x.count <= 60 || !s.connectsPoints
         }
     }
 }
