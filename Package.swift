@@ -63,6 +63,7 @@ let package = Package(
         .executableTarget(name: "LinearizedMNIST", dependencies: ["Tangent"], path: "Examples/LinearizedMNIST"),
         .executableTarget(name: "TrainResNet", dependencies: ["Tangent"], path: "Examples/TrainResNet"),
         .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
+        .executableTarget(name: "KernelDynamics", dependencies: ["Tangent"], path: "Examples/KernelDynamics"),
         .executableTarget(name: "KernelAttack", dependencies: ["Tangent"], path: "Examples/KernelAttack"),
 
         // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
