@@ -89,7 +89,7 @@ public enum Attacks {
 }
 
 /// Which attack a run uses for adversarial training or evaluation.
-public enum AttackKind: Codable, Sendable, Equatable {
+public enum AttackKind: Sendable, Equatable {
     case pgd(PGDConfiguration)
     case fgsm(epsilon: Float)
 

@@ -8,7 +8,9 @@ import NTK
 /// Tracking is on when ``everySteps`` or ``everyEpoch`` asks for kernels (``isEnabled``); the
 /// initial kernel K_0 is always computed at the start of training.
 public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
-    /// Which training images form the probe batch.
+    /// Which training images form the probe batch. In JSON: `"first"` or an array of indices (runs
+    /// written before wrote Swift's enum encoding, `{"first": {}}` / `{"indices": {"_0": […]}}`, which
+    /// still decodes).
     public enum Probe: Codable, Sendable, Equatable {
         /// The first ``KernelTrackingConfiguration/probeSize`` training images (file order, so the
         /// probe is the same whatever the shuffling).
@@ -30,6 +32,40 @@ public struct KernelTrackingConfiguration: Codable, Sendable, Equatable {
                 throw ConfigurationError("the NTK probe is 'first' or comma-separated training indices such as 0,5,17; got '\(argument)'")
             }
             self = .indices(values)
+        }
+
+        private enum EnumKey: String, CodingKey { case first, indices }
+        private enum PayloadKey: String, CodingKey { case payload = "_0" }
+
+        public init(from decoder: Decoder) throws {
+            if let single = try? decoder.singleValueContainer() {
+                if let text = try? single.decode(String.self) {
+                    guard text == "first" else {
+                        throw DecodingError.dataCorruptedError(in: single, debugDescription: "a probe is \"first\" or an array of training indices, not '\(text)'")
+                    }
+                    self = .first
+                    return
+                }
+                if let indices = try? single.decode([Int].self) {
+                    self = .indices(indices)
+                    return
+                }
+            }
+            let container = try decoder.container(keyedBy: EnumKey.self)
+            if container.contains(.first) {
+                self = .first
+            } else {
+                let payload = try container.nestedContainer(keyedBy: PayloadKey.self, forKey: .indices)
+                self = .indices(try payload.decode([Int].self, forKey: .payload))
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .first: try container.encode("first")
+            case .indices(let indices): try container.encode(indices)
+            }
         }
 
         /// The command-line spelling (`first`, or the indices joined by commas).
