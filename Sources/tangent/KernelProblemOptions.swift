@@ -115,6 +115,8 @@ struct KernelProblemOptions: ParsableArguments {
     @Option(help: "Test images (of the task's classes).") var test: Int = 100
     @Option(help: ArgumentHelp("first (the first N of the task's classes, the notebook's) | per-class (the first N/k of each).", valueName: "pick"))
     var pick: String = "first"
+    @Option(help: ArgumentHelp("How the test images are picked (default: as --pick); per-class for test files grouped by class.", valueName: "pick"))
+    var testPick: String?
     @Option(help: "Ridge λ added to the Gram matrix's diagonal.") var ridge: Double = 0
     @Option(help: "Memory budget of the kernel regression and the empirical NTK, in MB.") var memoryBudget: Int = 4096
     @Option(help: "Output folder (results.json, results.csv and, for attacks, accuracy.svg).") var out: String
@@ -129,6 +131,9 @@ struct KernelProblemOptions: ParsableArguments {
         try requireOption(train >= 1, "--train must be positive, got \(train)")
         try requireOption(test >= 1, "--test must be positive, got \(test)")
         try requireOption(KernelSampleSelection(rawValue: pick) != nil, "--pick takes first or per-class, not '\(pick)'")
+        if let testPick {
+            try requireOption(KernelSampleSelection(rawValue: testPick) != nil, "--test-pick takes first or per-class, not '\(testPick)'")
+        }
         try requireOption(ridge.isFinite && ridge >= 0, "--ridge must be finite and not negative, got \(ridge)")
         try requireOption(memoryBudget >= 1 && memoryBudget <= Int.max >> 20, "--memory-budget must be a positive number of MB, got \(memoryBudget)")
         var isDirectory: ObjCBool = false
@@ -144,6 +149,7 @@ struct KernelProblemOptions: ParsableArguments {
     func makeProblem() throws -> KernelProblem {
         let choice = try KernelChoice(argument: kernel)
         let selection = KernelSampleSelection(rawValue: pick) ?? .first
+        let testSelection = testPick.flatMap(KernelSampleSelection.init(rawValue:)) ?? selection
         var source: ModelSource?
         switch choice {
         case .empirical(let path):
@@ -175,7 +181,7 @@ struct KernelProblemOptions: ParsableArguments {
         let directory = dataDir ?? source?.dataConfiguration.dataDirectory
         let data = try TrainingData.load(datasetKind, directory: directory, limits: dataLimits.limits())
         let (trainX, trainY) = try kernelTask.samples(from: data.train, count: train, selection: selection)
-        let (testX, testY) = try kernelTask.samples(from: data.test, count: test, selection: selection)
+        let (testX, testY) = try kernelTask.samples(from: data.test, count: test, selection: testSelection)
 
         let function: KernelFunction
         switch choice {
@@ -193,7 +199,7 @@ struct KernelProblemOptions: ParsableArguments {
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return KernelProblem(predictor: predictor, kernelSpec: kernel, kernelDescription: function.description,
                              modelDescription: source?.description, dataset: datasetKind, dataSource: data.source,
-                             classNames: classNames, selection: selection, trainLabels: trainY,
+                             classNames: classNames, selection: selection, testSelection: testSelection, trainLabels: trainY,
                              testInputs: testX, testLabels: testY, ridge: ridge, fitSeconds: fitSeconds)
     }
 }
@@ -209,6 +215,7 @@ struct KernelProblem {
     let dataSource: String
     let classNames: [String]
     let selection: KernelSampleSelection
+    let testSelection: KernelSampleSelection
     let trainLabels: [Int32]
     let testInputs: Tensor
     let testLabels: [Int32]
@@ -228,7 +235,7 @@ struct KernelProblem {
     func printSummary() {
         if let modelDescription { print("model: \(modelDescription)") }
         print("kernel: \(kernelDescription)")
-        print("data: \(dataSource); task \(taskDescription); \(trainLabels.count) train / \(testLabels.count) test images (\(selection.rawValue))")
+        print("data: \(dataSource); task \(taskDescription); \(trainLabels.count) train / \(testLabels.count) test images (picked \(selection.rawValue) / \(testSelection.rawValue))")
         for (split, labels) in [("training", trainLabels), ("test", testLabels)] {
             let missing = predictor.task.classes.filter { !labels.contains($0) }
             if !missing.isEmpty {

@@ -27,6 +27,7 @@ struct KernelResults: Codable {
     let dataSource: String
     let task: String
     let pick: String
+    let testPick: String
     let train: Int
     let test: Int
     let ridge: Double
@@ -44,6 +45,7 @@ struct KernelResults: Codable {
         dataSource = problem.dataSource
         task = problem.taskDescription
         pick = problem.selection.rawValue
+        testPick = problem.testSelection.rawValue
         train = problem.trainLabels.count
         test = problem.testLabels.count
         ridge = problem.ridge
