@@ -40,8 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder (default: a new folder under checkpoints/).") var runDir: String?
     @Flag(help: "Start a new run in a --run-dir that already holds one, moving the old contents aside to RUN_DIR.replaced-DATE.") var overwrite = false
     @Option(help: "Adversarial training: pgd | fgsm.") var adversarial: String?
-    @Option(help: "Attack radius ε (default 0.3 MNIST, 8/255 CIFAR-10).") var eps: Float?
-    @Option(help: "PGD step size (default 0.01 MNIST, 2/255 CIFAR-10).") var stepSize: Float?
+    @Option(help: "Attack radius ε, a decimal or a fraction (default 0.3 MNIST, 8/255 CIFAR-10).") var eps: NumberArgument?
+    @Option(help: "PGD step size, a decimal or a fraction (default 0.01 MNIST, 2/255 CIFAR-10).") var stepSize: NumberArgument?
     @Option(help: "PGD steps.") var steps: Int = 20
     @Flag(help: "Start PGD uniformly inside the ε-ball (default: at zero, as the paper).") var randomStart = false
     @Flag(help: "Clip to [0, 1] after every PGD step (default: only at the end, as the paper).") var clipEveryStep = false
@@ -88,8 +88,8 @@ struct TrainCommand: ParsableCommand {
         c.cropPadding = cropPadding
         c.horizontalFlip = flip
         var pgd = PGDConfiguration.paper(cifar: c.dataset == .cifar10)
-        if let eps { pgd.epsilon = eps }
-        if let stepSize { pgd.stepSize = stepSize }
+        if let eps { pgd.epsilon = eps.value }
+        if let stepSize { pgd.stepSize = stepSize.value }
         pgd.steps = steps
         pgd.randomStart = randomStart
         pgd.clipEveryStep = clipEveryStep

@@ -96,6 +96,20 @@ final class CommandLineOptionTests: XCTestCase {
         }
     }
 
+    func testAttackRadiiTakeFractions() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-cli-fraction")
+        let result = try TangentProcess.run(["train"] + Self.small + ["--epochs", "0", "--adversarial", "pgd", "--eps", "8/255",
+                                                                       "--step-size", "2/255", "--run-dir", root])
+        XCTAssertEqual(result.status, 0, result.output)
+        let config = try Self.json(root + "/config.json")
+        let adversarial = try XCTUnwrap(config["adversarial"] as? [String: Any], "\(config)")
+        XCTAssertEqual(adversarial["attack"] as? String, "pgd")
+        XCTAssertEqual(try XCTUnwrap(adversarial["epsilon"] as? Double), Double(Float(8) / 255), accuracy: 1e-7)
+        XCTAssertEqual(try XCTUnwrap(adversarial["stepSize"] as? Double), Double(Float(2) / 255), accuracy: 1e-7)
+        let refused = try TangentProcess.run(["train", "--eps", "8/0", "--run-dir", root + "-2"])
+        XCTAssertEqual(refused.status, 64, refused.output)
+    }
+
     func testOutOfRangeOptionsOfTheOtherCommandsAreRefused() throws {
         let cases: [(arguments: [String], message: String)] = [
             (["ntk", "--model", "two-layer", "--width=-5", "--out", "k.safetensors.zst"], "--width must be positive, got -5"),
