@@ -19,3 +19,8 @@
 //   (``GradientFlowSolution``), both giving a ``KernelPredictor`` for a ``KernelTask``.
 // - ``KernelAttackObjective``: a predictor and a ``KernelAttackLoss``, attacked by the network attacks'
 //   own loop (`Attacks.pgd`, `Attacks.fgsm`, `RobustEvaluation.evaluate`).
+// - ``EigenFeatures``: the predictor split over the Gram matrix's eigenvectors (the paper's Section 4),
+//   each feature a predictor; its usefulness and robustness (``FeatureEvaluation``), the split of the
+//   full predictor's input gradient (``FeatureGradientDecomposition``), top-k eigenspaces of two
+//   kernels compared (``EigenspaceComparison``), robust-feature selection (``RobustFeatureSelection``)
+//   and pictures (``FeatureCharts``, gradient images).

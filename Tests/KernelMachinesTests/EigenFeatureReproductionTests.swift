@@ -1,0 +1,173 @@
+import Autodiff
+import Datasets
+import Foundation
+import Kernels
+import KernelMachines
+import Plots
+import Robustness
+import XCTest
+
+/// The paper's Section 4 reproduction on real data (binary CIFAR-10 airplane vs automobile with the
+/// notebook's FC-1 kernel) and Appendix D.3's robust-feature selection on binary CIFAR and 10-class
+/// MNIST. Minutes of work each, so they run only when TANGENT_EIGENFEATURE_REPRODUCTION names an output
+/// folder (figures, CSV and plots are written there), and only with ../shared/data present.
+final class EigenFeatureReproductionTests: XCTestCase {
+    /// The output folder, or a skip.
+    func outputFolder() throws -> String {
+        guard let folder = ProcessInfo.processInfo.environment["TANGENT_EIGENFEATURE_REPRODUCTION"], !folder.isEmpty else {
+            throw XCTSkip("set TANGENT_EIGENFEATURE_REPRODUCTION=FOLDER to run the eigen-feature reproduction")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// `../shared/data` relative to the package root.
+    var sharedData: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
+    }
+
+    /// Samples `indices` of a data set as an NCHW batch with their labels.
+    func batch(_ data: ImageDataset, _ indices: [Int]) -> (images: Tensor, labels: [Int32]) {
+        let subset = data.subset(indices: indices)
+        return (Tensor(shape: [indices.count, data.channels, data.height, data.width], scalars: subset.images), subset.labels)
+    }
+
+    /// A seeded permutation of 0..<n (the CIFAR test batch is grouped by class).
+    func shuffled(_ n: Int, seed: UInt64) -> [Int] {
+        var rng = Xoshiro256(seed: seed)
+        var order = Array(0..<n)
+        order.shuffle(using: &rng)
+        return order
+    }
+
+    /// Binary CIFAR: the first 2,000 airplane/automobile training images in file order, and 100 test and
+    /// 100 validation images drawn from the class-grouped test batch by a seeded shuffle.
+    func binaryCIFAR() throws -> (train: (images: Tensor, labels: [Int32]), test: (images: Tensor, labels: [Int32]),
+                                  validation: (images: Tensor, labels: [Int32])) {
+        let archive = sharedData + "/cifar10/cifar-10-binary-from-jpeg.tar.gz"
+        guard FileManager.default.fileExists(atPath: archive) else { throw XCTSkip("\(archive) not present") }
+        let splits = try CIFAR10Loader.load(from: archive)
+        let train = splits.train.filteredBinary(negativeClass: 0, positiveClass: 1)
+        let test = splits.test.filteredBinary(negativeClass: 0, positiveClass: 1)
+        let order = shuffled(test.count, seed: 2022)
+        return (batch(train, Array(0..<2000)), batch(test, Array(order[0..<100])), batch(test, Array(order[100..<200])))
+    }
+
+    /// Spearman's rank correlation (average ranks for ties).
+    func spearman(_ a: [Double], _ b: [Double]) -> Double {
+        func ranks(_ v: [Double]) -> [Double] {
+            let order = v.indices.sorted { v[$0] < v[$1] }
+            var r = [Double](repeating: 0, count: v.count)
+            var i = 0
+            while i < order.count {
+                var j = i
+                while j + 1 < order.count, v[order[j + 1]] == v[order[i]] { j += 1 }
+                for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
+                i = j + 1
+            }
+            return r
+        }
+        let ra = ranks(a), rb = ranks(b), n = Double(a.count)
+        let ma = ra.reduce(0, +) / n, mb = rb.reduce(0, +) / n
+        let cov = zip(ra, rb).reduce(0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
+        let va = ra.reduce(0) { $0 + ($1 - ma) * ($1 - ma) }, vb = rb.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }
+        return cov / (va * vb).squareRoot()
+    }
+
+    func testBinaryCIFARUsefulnessAndRobustnessOfFeatures() throws {
+        let folder = try outputFolder()
+        let data = try binaryCIFAR()
+        let started = Date()
+        let features = try EigenFeatures.decompose(kernel: FullyConnectedReLUKernel.notebook, inputs: data.train.images,
+                                                   labels: data.train.labels, task: .binary(negative: 0, positive: 1))
+        let decomposed = Date().timeIntervalSince(started)
+        let epsilon: Float = 8.0 / 255
+        let tail = Array(stride(from: 1500, through: 2000, by: 100))
+        var rng = Xoshiro256(seed: 7)
+        let evaluations = try features.evaluate(features: Array(1...100) + tail, images: data.test.images,
+                                                labels: data.test.labels, attacks: [.fgsm(epsilon: epsilon)], rng: &rng)
+        let byFeature = Dictionary(uniqueKeysWithValues: evaluations.map { ($0.feature, $0) })
+        var csv = "feature,eigenvalue,usefulness,robustness_fgsm\n"
+        for e in evaluations { csv += "\(e.feature),\(e.eigenvalue),\(e.cleanAccuracy),\(e.robustAccuracy ?? .nan)\n" }
+        try csv.write(toFile: folder + "/cifar-features.csv", atomically: true, encoding: .utf8)
+        try FeatureCharts.usefulnessRobustness(Array(evaluations.prefix(100)),
+                                               title: "Binary CIFAR, FC-1 NTK: first 100 features (FGSM ε = 8/255)")
+            .write(to: folder + "/cifar-usefulness-robustness.svg")
+        let image = Tensor(shape: [1, 3, 32, 32], scalars: Array(data.test.images.scalars[0..<3072]))
+        try features.gradientGrid(image: image, label: data.test.labels[0]).writePNG(to: folder + "/cifar-gradients-1-16.png")
+        let full = try features.fullPredictor().accuracy(data.test.images, labels: data.test.labels)
+
+        var summary = String(format: "binary CIFAR airplane vs automobile, 2000 train / 100 test, FC-1 notebook NTK, FGSM ε = 8/255\n"
+                             + "eigen-decomposition %.1f s, all evaluations %.1f s; full predictor clean accuracy %.2f\n",
+                             decomposed, Date().timeIntervalSince(started), full)
+        for (j, notebook) in [(1, "0.68 / 0.49"), (10, "0.59 / 0.25"), (25, "0.51 / 0.07"), (1500, "0.47 / 0.00")] {
+            let e = try XCTUnwrap(byFeature[j])
+            summary += String(format: "j = %4d: usefulness %.2f / robustness %.2f (notebook %@)\n",
+                              j, e.cleanAccuracy, e.robustAccuracy ?? .nan, notebook)
+        }
+        let head = evaluations.filter { $0.feature < 100 }
+        let rho = spearman(head.map { Double($0.feature) }, head.map { $0.robustAccuracy ?? 0 })
+        summary += String(format: "Spearman(j, robustness) over j < 100: %.3f\n", rho)
+        summary += "top five robustness: " + (1...5).map { String(format: "%.2f", byFeature[$0]?.robustAccuracy ?? .nan) }.joined(separator: " ") + "\n"
+        summary += "robustness for j ≥ 1500: " + tail.map { String(format: "%.2f", byFeature[$0]?.robustAccuracy ?? .nan) }.joined(separator: " ") + "\n"
+        try summary.write(toFile: folder + "/cifar-summary.txt", atomically: true, encoding: .utf8)
+        print(summary)
+
+        // The pattern the issue asks for.
+        XCTAssertLessThan(rho, 0, "robustness should fall with the index")
+        for j in 1...5 { XCTAssertGreaterThanOrEqual(try XCTUnwrap(byFeature[j]?.robustAccuracy), 0.3, "feature \(j)") }
+        XCTAssertLessThanOrEqual(try XCTUnwrap(byFeature[25]?.robustAccuracy), 0.1)
+        for j in tail { XCTAssertEqual(try XCTUnwrap(byFeature[j]?.robustAccuracy), 0, "feature \(j)") }
+    }
+
+    func testBinaryCIFARRobustFeatureSelection() throws {
+        let folder = try outputFolder()
+        let data = try binaryCIFAR()
+        let features = try EigenFeatures.decompose(kernel: FullyConnectedReLUKernel.notebook, inputs: data.train.images,
+                                                   labels: data.train.labels, task: .binary(negative: 0, positive: 1))
+        var rng = Xoshiro256(seed: 8)
+        let selection = try RobustFeatureSelection.run(features: features, candidates: Array(1...200),
+                                                       validation: data.validation, test: data.test,
+                                                       counts: [1, 2, 5, 10, 20, 50, 100, 200],
+                                                       attack: .fgsm(epsilon: 8.0 / 255), rng: &rng)
+        let report = selectionReport(selection, title: "binary CIFAR, FC-1 NTK, candidates 1…200 ranked on 100 validation images, FGSM ε = 8/255")
+        try report.write(toFile: folder + "/cifar-selection.txt", atomically: true, encoding: .utf8)
+        print(report)
+        XCTAssertEqual(selection.steps.count, 8)
+    }
+
+    func testMNISTRobustFeatureSelection() throws {
+        let folder = try outputFolder()
+        let directory = sharedData + "/mnist"
+        guard FileManager.default.fileExists(atPath: directory + "/train-images-idx3-ubyte.gz") else {
+            throw XCTSkip("\(directory) not present")
+        }
+        let splits = try MNISTLoader.load(directory: directory)
+        let order = shuffled(splits.test.count, seed: 2022)
+        let train = batch(splits.train, Array(0..<1000))
+        let validation = batch(splits.test, Array(order[0..<200])), test = batch(splits.test, Array(order[200..<400]))
+        let features = try EigenFeatures.decompose(kernel: FullyConnectedReLUKernel.notebook, inputs: train.images,
+                                                   labels: train.labels, task: .multiclass(classes: 10))
+        var rng = Xoshiro256(seed: 9)
+        let selection = try RobustFeatureSelection.run(features: features, validation: validation, test: test,
+                                                       counts: [1, 5, 10, 20, 50, 100, 200, 500, 1000],
+                                                       attack: .fgsm(epsilon: 0.1), rng: &rng)
+        let report = selectionReport(selection, title: "10-class MNIST, FC-1 NTK, 1000 train, all features ranked on 200 validation images, FGSM ε = 0.1")
+        try report.write(toFile: folder + "/mnist-selection.txt", atomically: true, encoding: .utf8)
+        print(report)
+        XCTAssertEqual(selection.steps.last?.count, 1000)
+    }
+
+    func selectionReport(_ selection: RobustFeatureSelection, title: String) -> String {
+        var text = title + "\n" + "r, clean, own attack, full kernel's attack, features kept (first 10)\n"
+        for step in selection.steps + [selection.full] {
+            text += String(format: "%5d  %.3f  %.3f  %.3f  ", step.count, step.cleanAccuracy, step.ownAttackAccuracy,
+                           step.fullAttackAccuracy) + step.features.prefix(10).map(String.init).joined(separator: " ") + "\n"
+        }
+        text += "most robust on validation: " + selection.ranking.prefix(10)
+            .map { String(format: "%d (%.2f / %.2f)", $0.feature, $0.cleanAccuracy, $0.robustAccuracy ?? .nan) }
+            .joined(separator: ", ") + "\n"
+        return text
+    }
+}
