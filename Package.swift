@@ -43,13 +43,17 @@ let package = Package(
         // attacks on kernel predictors.
         .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS", "CLAPACKE", "NN", "NTK",
                                                        "Robustness", "Plots", "Datasets"]),
+        // The two-layer workbench: two-layer networks in the random-features, lazy and full regimes
+        // on synthetic data, regression training, adversarial risk and input-gradient norms.
+        .target(name: "Workbench", dependencies: ["Autodiff", "Kernels", "NN", "Datasets", "Robustness", "Checkpoints",
+                                                  "Training"]),
         // SVG plots and PNG images.
         .target(name: "Plots", dependencies: ["CZlib"]),
         // The training loop, callbacks, run folders.
         .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots"]),
         // Umbrella module: `import Tangent` gives the whole public API.
         .target(name: "Tangent", dependencies: ["Kernels", "Autodiff", "NN", "Datasets", "Checkpoints",
-                                                "Robustness", "NTK", "KernelMachines", "Plots", "Training"]),
+                                                "Robustness", "NTK", "KernelMachines", "Plots", "Training", "Workbench"]),
         .executableTarget(name: "tangent", dependencies: [
             "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -82,5 +86,7 @@ let package = Package(
                                                                "Datasets", "Plots"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Datasets", "NN", "Robustness", "Training",
+                                                          "Checkpoints", "Autodiff", "Kernels"]),
     ]
 )

@@ -55,21 +55,24 @@ public enum Attacks {
     }
 
     /// Projected gradient ascent on any objective (a network's loss, a kernel predictor's) inside the
-    /// ε-ball of `norm`, returning adversarial inputs in [0, 1]. The objective is first anchored at the
+    /// ε-ball of `norm`, returning adversarial inputs in `inputRange` ([0, 1] for images; nil for inputs
+    /// that are not bounded, e.g. Gaussian synthetic data). The objective is first anchored at the
     /// clean inputs (``AttackObjective/anchored(at:labels:)``).
     public static func pgd(_ objective: AttackObjective, inputs x: Tensor, labels: [Int32],
                            configuration c: PGDConfiguration, norm: PerturbationNorm = LInfinity(),
+                           inputRange: ClosedRange<Float>? = 0...1,
                            rng: inout Xoshiro256) throws -> Tensor {
         let clean = x.detached
         let objective = try objective.anchored(at: clean, labels: labels)
         var delta = norm.start(shape: clean.shape, epsilon: c.epsilon, random: c.randomStart, rng: &rng)
-        if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
+        if c.clipEveryStep, let r = inputRange { delta = try (clean + delta).clamped(to: r.lowerBound, r.upperBound) - clean }
         for _ in 0..<c.steps {
             let (_, g) = try objective.lossAndInputGradient(at: clean + delta, labels: labels)
             delta = try norm.project(delta + norm.direction(g).scaled(by: c.stepSize), epsilon: c.epsilon)
-            if c.clipEveryStep { delta = try (clean + delta).clamped(to: 0, 1) - clean }
+            if c.clipEveryStep, let r = inputRange { delta = try (clean + delta).clamped(to: r.lowerBound, r.upperBound) - clean }
         }
-        return try (clean + delta).clamped(to: 0, 1).detached
+        let adversarial = try clean + delta
+        return (inputRange.map { adversarial.clamped(to: $0.lowerBound, $0.upperBound) } ?? adversarial).detached
     }
 
     /// The fast gradient sign method on `loss`: one step of size ε from δ = 0, then clipping to [0, 1].

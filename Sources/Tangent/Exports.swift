@@ -9,3 +9,4 @@
 @_exported import KernelMachines
 @_exported import Plots
 @_exported import Training
+@_exported import Workbench

@@ -1,0 +1,80 @@
+import Autodiff
+import Datasets
+import Foundation
+import Kernels
+import NN
+import Workbench
+import XCTest
+
+final class TwoLayerRegimeTests: XCTestCase {
+    func testForwardMatchesTheFormula() throws {
+        for activation in TwoLayerActivation.allCases {
+            var rng = Xoshiro256(seed: 1)
+            let net = try TwoLayerNetwork(inputs: 3, width: 4, activation: activation, regime: .full(alpha: 2.5), rng: &rng)
+            let x: [Float] = [0.3, -0.7, 0.2, 1.1, 0.4, -0.2]
+            let out = try net(Tensor(shape: [2, 3], scalars: x)).scalars
+            let w = net.hidden.weight.value.scalars, a = net.output.weight.value.scalars
+            for i in 0..<2 {
+                var expected = 0.0
+                for r in 0..<4 {
+                    let z = (0..<3).reduce(0.0) { $0 + Double(w[r * 3 + $1]) * Double(x[i * 3 + $1]) }
+                    expected += Double(a[r]) * activation(z)
+                }
+                expected *= 2.5 / 2  // α/√m
+                XCTAssertEqual(Double(out[i]), expected, accuracy: 1e-5, "\(activation)")
+            }
+        }
+    }
+
+    func testBadRegimesAreRefused() throws {
+        var rng = Xoshiro256(seed: 1)
+        for alpha: Float in [0, -1, .nan, .infinity] {
+            XCTAssertThrowsError(try TwoLayerModel(inputs: 3, width: 4, activation: .relu, regime: .lazy(alpha: alpha, centred: false), rng: &rng)) {
+                XCTAssertTrue("\($0)".contains("alpha"), "\($0)")
+            }
+        }
+        let none = TwoLayerRegime(trainsFirstLayer: false, trainsOutputLayer: false)
+        XCTAssertThrowsError(try TwoLayerModel(inputs: 3, width: 4, activation: .relu, regime: none, rng: &rng)) {
+            XCTAssertEqual($0 as? WorkbenchError, .nothingTrained)
+        }
+        XCTAssertThrowsError(try TwoLayerNetwork(inputs: 3, width: 0, activation: .relu, regime: .full(), rng: &rng)) {
+            XCTAssertTrue("\($0)".contains("width = 0"), "\($0)")
+        }
+    }
+
+    func testCentredModelsAreZeroAtInitialisation() throws {
+        var rng = Xoshiro256(seed: 2)
+        let x = Initializers.normal([5, 4], rng: &rng)
+        for regime in [TwoLayerRegime(trainsFirstLayer: true, trainsOutputLayer: true, alpha: 3, centred: true), .lazy(alpha: 8, centred: true)] {
+            let model = try TwoLayerModel(inputs: 4, width: 16, activation: .softplus, regime: regime, rng: &rng)
+            XCTAssertEqual(try model.trainee(x).scalars, [Float](repeating: 0, count: 5))
+            XCTAssertEqual(model.trainee.trainableParameters.map(\.name), ["hidden.weight", "output.weight"])
+        }
+        let lazy = try TwoLayerModel(inputs: 4, width: 16, activation: .tanh, regime: .lazy(alpha: 2, centred: false), rng: &rng)
+        XCTAssertTrue(lazy.trainee is LinearizedModel)
+        XCTAssertEqual(try lazy.trainee(x).scalars, try lazy.network(x).scalars)
+    }
+
+    /// Trains each regime a few full-batch steps: the frozen layer stays bit-identical, the trained one moves.
+    func testFrozenParametersDoNotMove() throws {
+        var rng = Xoshiro256(seed: 3)
+        let teacher = try SyntheticTeacher.randomLinear(dimension: 5, rng: &rng)
+        let task = try SyntheticTask(dimension: 5, inputs: .sphere, teacher: teacher)
+        let train = task.sample(count: 40, rng: &rng), test = task.sample(count: 10, rng: &rng)
+        let regimes: [(TwoLayerRegime, hiddenMoves: Bool, outputMoves: Bool)] = [
+            (.randomFeatures(), false, true), (TwoLayerRegime(trainsFirstLayer: true, trainsOutputLayer: false), true, false),
+            (.full(), true, true), (TwoLayerRegime(trainsFirstLayer: true, trainsOutputLayer: false, linearized: true, alpha: 2), true, false),
+        ]
+        for (regime, hiddenMoves, outputMoves) in regimes {
+            var modelRng = Xoshiro256(seed: 4)
+            let model = try TwoLayerModel(inputs: 5, width: 8, activation: .relu, regime: regime, rng: &modelRng)
+            let hidden0 = model.network.hidden.weight.value.scalars, output0 = model.network.output.weight.value.scalars
+            let trainer = try RegressionTrainer(network: model.network, trainee: model.trainee, optimizer: try SGD(learningRate: 0.5),
+                                                data: .fixed(train), test: test, settings: RegressionTrainingSettings(epochs: 3))
+            try trainer.fit()
+            XCTAssertEqual(model.network.hidden.weight.value.scalars != hidden0, hiddenMoves, regime.label)
+            XCTAssertEqual(model.network.output.weight.value.scalars != output0, outputMoves, regime.label)
+            XCTAssertLessThan(trainer.history.last!.trainRisk!, trainer.history.first!.trainRisk! + 1e-9, regime.label)
+        }
+    }
+}
