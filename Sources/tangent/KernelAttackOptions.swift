@@ -54,7 +54,7 @@ struct KernelAttackOptions: ParsableArguments {
 
     func validate() throws {
         _ = try attacks()
-        if let eps { _ = try Self.epsilons(eps) }
+        if let eps { _ = try NumberArgument.nonNegativeList(eps, option: "--eps") }
         try requireOption(stepSize.isFinite && stepSize > 0, "--step-size must be finite and positive, got \(stepSize)")
         try requireOption(steps >= 1, "--steps must be at least 1, got \(steps)")
         try requireOption(k >= 1, "--k must be at least 1, got \(k)")
@@ -74,29 +74,10 @@ struct KernelAttackOptions: ParsableArguments {
         return chosen
     }
 
-    /// The ε values of a comma-separated list, each a number or a fraction A/B, finite and not negative.
-    static func epsilons(_ list: String) throws -> [Float] {
-        try list.split(separator: ",", omittingEmptySubsequences: false).map { item -> Float in
-            let text = item.trimmingCharacters(in: .whitespaces)
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            let value: Double?
-            switch parts.count {
-            case 1: value = Double(parts[0])
-            case 2:
-                if let a = Double(parts[0]), let b = Double(parts[1]), b != 0 { value = a / b } else { value = nil }
-            default: value = nil
-            }
-            guard let value, value.isFinite, value >= 0, Float(value).isFinite else {
-                throw ValidationError("--eps: '\(text)' is not a finite non-negative number or fraction")
-            }
-            return Float(value)
-        }
-    }
-
     /// Runs every attack at every ε on the problem's test images.
     func run(on problem: KernelProblem) throws -> [KernelAttackResult] {
         let task = problem.predictor.task
-        let list = try eps.map(Self.epsilons) ?? [PGDConfiguration.paper(cifar: problem.dataset == .cifar10).epsilon]
+        let list = try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps") } ?? [PGDConfiguration.paper(cifar: problem.dataset == .cifar10).epsilon]
         let objectives = try attacks().map { a in
             (a, try KernelAttackObjective(predictor: problem.predictor, loss: a.loss(task: task, k: k, confidence: confidence)))
         }
@@ -111,13 +92,16 @@ struct KernelAttackOptions: ParsableArguments {
                 let report = try RobustEvaluation.evaluate(objective, images: problem.testInputs, labels: problem.testLabels,
                                                            attack: kind, norm: choice.norm, batchSize: attackBatchSize, rng: &rng)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                // Float settings as the shortest decimals that round to them (0.01, not 0.009999999776).
+                func decimal(_ v: Float) -> Double { Double(v.description) ?? Double(v) }
                 let result = KernelAttackResult(attack: choice.rawValue, loss: objective.loss.description, norm: choice.normName,
-                                                epsilon: Double(e), steps: choice == .fgsm ? 1 : steps,
-                                                stepSize: choice == .fgsm ? Double(e) : Double(stepSize),
+                                                epsilon: decimal(e), steps: choice == .fgsm ? 1 : steps,
+                                                stepSize: decimal(choice == .fgsm ? e : stepSize),
                                                 randomStart: choice != .fgsm && randomStart, accuracy: report.robustAccuracy,
                                                 cleanLoss: report.cleanLoss, adversarialLoss: report.adversarialLoss,
                                                 seconds: seconds)
-                print(String(format: "%-9@ ε %-8.5g accuracy %.4f  loss %.4f → %.4f  (%.2f s)", choice.rawValue, e,
+                print(choice.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: " ε %-8.5g accuracy %.4f  loss %.4f → %.4f  (%.2f s)", e,
                              report.robustAccuracy, report.cleanLoss, report.adversarialLoss, seconds))
                 if let warning = report.gradientMaskingWarning { print("warning: \(warning)") }
                 results.append(result)
