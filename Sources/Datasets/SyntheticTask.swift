@@ -95,6 +95,12 @@ public struct SyntheticSamples: Sendable, Equatable {
     /// The targets as ±1 (label 0 → −1, 1 → +1): regression targets of the sign-classification task.
     public var signedTargets: [Float] { labels.map { $0 == 1 ? 1 : -1 } }
 
+    /// The same samples with the ±1 sign labels as their targets (the regression form of the
+    /// sign-classification task).
+    public var withSignTargets: SyntheticSamples {
+        SyntheticSamples(dimension: dimension, inputs: inputs, targets: signedTargets, cleanTargets: cleanTargets, labels: labels, checked: ())
+    }
+
     /// The samples as a two-class image data set (each input a 1 × 1 × d image, sign labels), for
     /// code written against ``ImageDataset``. Its values are not pixels in [0, 1].
     public func classificationDataset(name: String) -> ImageDataset {

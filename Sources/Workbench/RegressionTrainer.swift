@@ -68,6 +68,9 @@ public final class RegressionTrainer {
     public let test: SyntheticSamples
     /// Where measures are logged, if anywhere.
     public let log: MetricsLog?
+    /// Whether a stream's batches are trained on their ±1 sign targets (a fixed set and the test set
+    /// come with the targets they are to be trained and measured on).
+    public let signTargets: Bool
 
     /// Completed epochs.
     public internal(set) var epoch = 0
@@ -82,9 +85,11 @@ public final class RegressionTrainer {
 
     /// A run of `trainee` (the `network` or its linearization) on `data`, measured on `test`. Throws for
     /// invalid settings, an online stream without a batch size, empty data, samples whose dimension
-    /// differs from the test set's, or a model that does not give one output per sample.
+    /// differs from the test set's, or a model that does not give one output per sample. With
+    /// `signTargets`, a stream's batches are trained on their ±1 sign targets.
     public init(network: Module, trainee: Module? = nil, optimizer: any Optimizer, data: RegressionTrainingData,
-                test: SyntheticSamples, settings: RegressionTrainingSettings, log: MetricsLog? = nil) throws {
+                test: SyntheticSamples, settings: RegressionTrainingSettings, log: MetricsLog? = nil,
+                signTargets: Bool = false) throws {
         try settings.validate()
         let dimension: Int
         switch data {
@@ -115,6 +120,7 @@ public final class RegressionTrainer {
         self.data = data
         self.test = test
         self.log = log
+        self.signTargets = signTargets
         initialParameters = ParameterDistance.snapshot(model)
         if case .fixed(let samples) = data, let b = settings.batchSize, b < samples.count {
             batchOrder = BatchOrder(count: samples.count, batchSize: b, generator: Xoshiro256(seed: settings.seed &+ 0x5eed_0001), shuffle: true)
@@ -146,7 +152,8 @@ public final class RegressionTrainer {
             let size = settings.batchSize ?? settings.samplesPerEpoch
             var remaining = settings.samplesPerEpoch
             while remaining > 0 {
-                let batch = stream.next(count: min(size, remaining))
+                let drawn = stream.next(count: min(size, remaining))
+                let batch = signTargets ? drawn.withSignTargets : drawn
                 remaining -= batch.count
                 lossSum += try trainStep(batch, rows: Array(0..<batch.count)); batches += 1
             }

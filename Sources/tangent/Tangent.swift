@@ -7,5 +7,5 @@ struct TangentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangent",
         abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
-        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, TwoLayerCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
 }
