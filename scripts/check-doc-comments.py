@@ -16,7 +16,7 @@ DECL = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public|open)\s+(?:(?:static
 # Protocol requirements restated by conformers: the protocol documents them.
 EXEMPT = re.compile(r"public (var description: String|func callAsFunction\(_ input: Tensor\) throws -> Tensor|"
                     r"var children|var ownParameters|func applySingle|var state: \[String: Tensor\]|func restore\(state:|"
-                    r"func learningRate\(atStep|func (fitStart|epochStart|batchStart|afterBackward|batchEnd|epochEnd|fitEnd)\(|"
+                    r"func learningRate\(atStep|func (fitStart|epochStart|batchStart|afterBackward|batchEnd|epochEnd|fitEnd|activity)\(|"
                     r"var stateKey|func saveState|func restoreState|func transform\(|static func == |func hash\(into|"
                     r"func encode\(to|init\(from decoder|func start\(shape|func direction\(|func project\(|var learningRate: Float|"
                     r"extension )")
