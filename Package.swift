@@ -69,6 +69,7 @@ let package = Package(
         .executableTarget(name: "CustomModel", dependencies: ["Tangent"], path: "Examples/CustomModel"),
         .executableTarget(name: "KernelDynamics", dependencies: ["Tangent"], path: "Examples/KernelDynamics"),
         .executableTarget(name: "KernelAttack", dependencies: ["Tangent"], path: "Examples/KernelAttack"),
+        .executableTarget(name: "TransferToWideNets", dependencies: ["Tangent"], path: "Examples/TransferToWideNets"),
 
         // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -4,19 +4,21 @@ import NN
 
 /// The paper's Appendix C network with its initial output subtracted:
 ///
-///     f(x) = (1/√m) Σ_r a_r [relu(w_r·x) − relu(w⁰_r·x)],
+///     f(x) = (1/√m) Σ_r a_r [relu((w⁰_r + Δ_r)·x) − relu(w⁰_r·x)],
 ///
-/// first layer w_r ~ N(0, I) trained, output signs a_r = ±1 frozen, and w⁰ the first layer at
-/// initialisation (a frozen copy), so f ≡ 0 at initialisation and, as the width m grows, gradient
-/// descent on the squared loss follows the kernel gradient flow of ``TwoLayerFrozenOutputKernel`` from
-/// a zero output (``GradientFlowSolution``). The only trainable parameter is `hidden.weight`; the
-/// optimiser, the NTK engine and checkpoints see the other two as frozen. Input `[N, features…]`
-/// (flattened), output `[N, outputs]`.
+/// first layer w_r = w⁰_r + Δ_r with w⁰_r ~ N(0, I) and Δ = 0 at initialisation, output signs a_r = ±1
+/// frozen, so f ≡ 0 at initialisation and, as the width m grows, gradient descent on the squared loss
+/// follows the kernel gradient flow of ``TwoLayerFrozenOutputKernel`` from a zero output
+/// (``GradientFlowSolution``). The only trainable parameter is the change Δ (`hiddenChange.weight`; its
+/// gradient and updates are those of w); the optimiser, the NTK engine and checkpoints see w⁰ and a as
+/// frozen. Keeping Δ apart matters in Float: the input gradient of f is then a sum of small terms, not
+/// the difference of two sums of m terms of size √d, which cancel to a few digits at large widths.
+/// Input `[N, features…]` (flattened), output `[N, outputs]`.
 public final class CentredTwoLayerNetwork: Module {
-    /// The trained first layer w, `[m, d]`.
-    public let hidden: Dense
-    /// The first layer at initialisation w⁰, frozen.
+    /// The first layer at initialisation w⁰, `[m, d]`, frozen.
     public let initialHidden: Dense
+    /// The trained change Δ = w − w⁰ of the first layer, `[m, d]`, zero at initialisation.
+    public let hiddenChange: Dense
     /// The ±1 output signs a, `[outputs, m]`, frozen.
     public let output: Dense
     /// m.
@@ -29,31 +31,30 @@ public final class CentredTwoLayerNetwork: Module {
         for (name, value) in [("inputs", inputs), ("width", width), ("outputs", outputs)] where value < 1 {
             throw KernelPredictorError.invalidSetting(name: "network \(name)", value: Double(value), requirement: "at least 1")
         }
-        let w = Initializers.normal([width, inputs], rng: &rng)
-        hidden = Dense(weight: w, bias: nil)
-        initialHidden = Dense(weight: w, bias: nil, trainable: false)
+        initialHidden = Dense(weight: Initializers.normal([width, inputs], rng: &rng), bias: nil, trainable: false)
+        hiddenChange = Dense(weight: Tensor.zeros([width, inputs]), bias: nil)
         output = Dense(weight: Initializers.randomSigns([outputs, width], rng: &rng), bias: nil, trainable: false)
         self.width = width
     }
 
-    /// f(x) − f⁰(x).
+    /// The trained first layer w = w⁰ + Δ.
+    public var hiddenWeight: Tensor { get throws { try initialHidden.weight.value + hiddenChange.weight.value } }
+
+    /// f(x) = f_w(x) − f_w⁰(x).
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         let x = try input.flattenedBatch()
-        return try readout(try callChild("hidden", hidden, x).relu() - callChild("initialHidden", initialHidden, x).relu())
+        return try centred(x, initialPreactivations: try callChild("initialHidden", initialHidden, x))
     }
 
-    /// The network without the subtraction, (1/√m) Σ_r a_r relu(w_r·x): training subtracts the initial
-    /// outputs of the training set once instead of recomputing them every step.
-    public func uncentred(_ input: Tensor) throws -> Tensor {
-        try readout(try callChild("hidden", hidden, try input.flattenedBatch()).relu())
+    /// w⁰·x for a batch: the part of the forward pass training does not change, for
+    /// ``centred(_:initialPreactivations:)``.
+    public func initialPreactivations(_ input: Tensor) throws -> Tensor {
+        try callChild("initialHidden", initialHidden, try input.flattenedBatch()).detached
     }
 
-    /// The frozen initial network's outputs f⁰(x).
-    public func initialOutputs(_ input: Tensor) throws -> Tensor {
-        try readout(try callChild("initialHidden", initialHidden, try input.flattenedBatch()).relu()).detached
-    }
-
-    private func readout(_ features: Tensor) throws -> Tensor {
-        try callChild("output", output, features).scaled(by: 1 / Float(width).squareRoot())
+    /// f(x) given w⁰·x (from ``initialPreactivations(_:)``): training computes w⁰·X of the training set once.
+    public func centred(_ input: Tensor, initialPreactivations h0: Tensor) throws -> Tensor {
+        let h = try h0 + callChild("hiddenChange", hiddenChange, try input.flattenedBatch())
+        return try callChild("output", output, try h.relu() - h0.relu()).scaled(by: 1 / Float(width).squareRoot())
     }
 }

@@ -19,9 +19,13 @@ public struct TransferSettings: Codable, Sendable, Equatable {
     public var pgdSteps: Int
     /// PGD step size α.
     public var pgdStepSize: Float
+    /// Measure every this many epochs (and always at 0 and at the last): the probe's attacks cost about
+    /// as much as an epoch of training.
+    public var measurementInterval: Int
 
     /// The settings of one network.
-    public init(width: Int, seed: UInt64, epochs: Int, learningRate: Double, epsilon: Float, pgdSteps: Int, pgdStepSize: Float) {
+    public init(width: Int, seed: UInt64, epochs: Int, learningRate: Double, epsilon: Float, pgdSteps: Int, pgdStepSize: Float,
+                measurementInterval: Int = 1) {
         self.width = width
         self.seed = seed
         self.epochs = epochs
@@ -29,6 +33,12 @@ public struct TransferSettings: Codable, Sendable, Equatable {
         self.epsilon = epsilon
         self.pgdSteps = pgdSteps
         self.pgdStepSize = pgdStepSize
+        self.measurementInterval = measurementInterval
+    }
+
+    /// The epochs that are measured: 0, every ``measurementInterval``-th, and the last.
+    public var measuredEpochs: [Int] {
+        (0...max(epochs, 0)).filter { $0 % max(measurementInterval, 1) == 0 || $0 == epochs }
     }
 
     /// Checks every setting.
@@ -44,6 +54,7 @@ public struct TransferSettings: Codable, Sendable, Equatable {
         try require(epsilon.isFinite && epsilon >= 0, "epsilon", Double(epsilon), "finite and not negative")
         try require(pgdSteps >= 0, "PGD steps", Double(pgdSteps), "at least 0")
         try require(pgdStepSize.isFinite && pgdStepSize >= 0, "PGD step size", Double(pgdStepSize), "finite and not negative")
+        try require(measurementInterval >= 1, "measurement interval", Double(measurementInterval), "at least 1")
     }
 }
 
@@ -130,7 +141,7 @@ public struct TransferExperiment {
         self.probeLabels = probeLabels
     }
 
-    /// Trains one network with `settings` and measures epochs 0…`settings.epochs`, handing each record
+    /// Trains one network with `settings` and measures it at ``TransferSettings/measuredEpochs``, handing each record
     /// to `onEpoch` as soon as it is measured (for streaming logs).
     /// - Throws: ``KernelPredictorError/invalidSetting(name:value:requirement:)`` for bad settings or a
     ///   learning rate other than the flow's; the errors of the network, kernel and attacks; whatever
@@ -148,21 +159,22 @@ public struct TransferExperiment {
         let network = try CentredTwoLayerNetwork(inputs: trainingInputs.shape[1], width: settings.width, outputs: 1, rng: &rng)
         let targets = try Tensor(shape: [trainingLabels.count, 1],
                                  scalars: Self.task.targets(for: trainingLabels).values.map { Float($0) })
-        let initial = try network.initialOutputs(trainingInputs)
+        let preactivations = try network.initialPreactivations(trainingInputs)
         let optimiser = try SGD(learningRate: rate)
         var records: [TransferEpoch] = []
         for epoch in 0...settings.epochs {
-            var outputs = initial
+            var outputs = targets
             let (loss, gradients) = try network.lossAndGradients {
-                outputs = try network.uncentred(trainingInputs) - initial
+                outputs = try network.centred(trainingInputs, initialPreactivations: preactivations)
                 return try (outputs - targets).square().sum().scaled(by: 0.5)
             }
-            let trainingAccuracy = accuracy(logits: outputs.detached, labels: trainingLabels)
-            let record = try measure(network, epoch: epoch, settings: settings,
-                                     trainingLoss: Double(loss) / Double(trainingLabels.count),
-                                     trainingAccuracy: trainingAccuracy)
-            records.append(record)
-            try onEpoch(record, network)
+            if epoch % settings.measurementInterval == 0 || epoch == settings.epochs {
+                let record = try measure(network, epoch: epoch, settings: settings,
+                                         trainingLoss: Double(loss) / Double(trainingLabels.count),
+                                         trainingAccuracy: accuracy(logits: outputs.detached, labels: trainingLabels))
+                records.append(record)
+                try onEpoch(record, network)
+            }
             if epoch < settings.epochs { try optimiser.update(network, gradients: gradients) }
         }
         return records

@@ -25,12 +25,12 @@ final class TransferTests: XCTestCase {
         let network = try CentredTwoLayerNetwork(inputs: 8, width: 64, outputs: 2, rng: &rng)
         let x = randomTensor([5, 8], seed: 74)
         XCTAssertEqual(try network(x).scalars, [Float](repeating: 0, count: 10))
-        XCTAssertNotEqual(try network.uncentred(x).scalars, [Float](repeating: 0, count: 10))
-        XCTAssertEqual(network.trainableParameters.map(\.name), ["hidden.weight"])
+        XCTAssertEqual(network.trainableParameters.map(\.name), ["hiddenChange.weight"])
         let initial = network.initialHidden.weight.value.scalars, signs = network.output.weight.value.scalars
         let (_, gradients) = try network.lossAndGradients { try network(x).square().sum() + network(x).sum() }
         try SGD(learningRate: 0.1).update(network, gradients: gradients)
         XCTAssertNotEqual(try network(x).scalars, [Float](repeating: 0, count: 10))
+        XCTAssertNotEqual(try network.hiddenWeight.scalars, initial)
         XCTAssertEqual(network.initialHidden.weight.value.scalars, initial)
         XCTAssertEqual(network.output.weight.value.scalars, signs)
     }
