@@ -129,6 +129,8 @@ struct TwoLayerCommand: ParsableCommand {
         // Everything is built (and checked) before the folder is written.
         _ = try experiment.makeTrainer()
         try RunDirectory.create(runDir)
+        let lock = try RunLock(runDirectory: runDir)  // no second process writes this run meanwhile
+        defer { withExtendedLifetime(lock) {} }
         let (_, trainer) = try experiment.makeTrainer(log: try MetricsLog(directory: runDir))
         if resume {
             try trainer.restore(from: try CheckpointFile.read(path: checkpointPath))

@@ -78,3 +78,31 @@ final class TwoLayerRegimeTests: XCTestCase {
         }
     }
 }
+
+extension TwoLayerRegimeTests {
+    /// The lazy model's input gradient (reverse over its forward-mode tangent) against central differences
+    /// of f_lin after θ has moved away from θ₀.
+    func testLazyInputGradientMatchesFiniteDifferences() throws {
+        for activation in [TwoLayerActivation.tanh, .softplus] {
+            var rng = Xoshiro256(seed: 12)
+            let model = try TwoLayerModel(inputs: 4, width: 8, activation: activation, regime: .lazy(alpha: 2, centred: true), rng: &rng)
+            for (_, p) in model.network.trainableParameters {
+                p.value = try p.value + Initializers.normal(p.value.shape, std: 0.3, rng: &rng)
+            }
+            let x: [Float] = [0.4, -0.3, 0.5, 0.2]
+            let samples = try SyntheticSamples(dimension: 4, inputs: x, targets: [0], cleanTargets: [0], labels: [0])
+            var squares = 0.0
+            for j in 0..<4 {
+                var plus = x, minus = x
+                plus[j] += 1e-2; minus[j] -= 1e-2
+                let fp = try model.trainee(Tensor(shape: [1, 4], scalars: plus)).scalar
+                let fm = try model.trainee(Tensor(shape: [1, 4], scalars: minus)).scalar
+                let g = Double(fp - fm) / 2e-2
+                squares += g * g
+            }
+            let norm = try RegressionRobustness.meanInputGradientNorm(model.trainee, samples: samples)
+            XCTAssertGreaterThan(norm, 0.01, "\(activation)")
+            XCTAssertEqual(norm, squares.squareRoot(), accuracy: 2e-3 * max(1, norm), "\(activation)")
+        }
+    }
+}
