@@ -11,13 +11,16 @@ public enum FeatureCharts {
     ]
 
     /// Usefulness (clean accuracy, x) against robustness (accuracy under attack `attackIndex` of the
-    /// evaluations, y) of one kernel's features, coloured by index band, with the features of
-    /// `labelled` named beside their points. The paper's Fig. 2 shows the first K = 100 features.
+    /// evaluations, y) of one kernel's features 1…`firstK` (the paper's Fig. 2: K = 100), coloured by
+    /// index band, with the features of `labelled` named beside their points.
     public static func usefulnessRobustness(_ evaluations: [FeatureEvaluation], title: String = "NTK eigen-features",
-                                            attackIndex: Int = 0, labelled: Set<Int> = [1, 10, 25]) -> LineChart {
+                                            firstK: Int = 100, attackIndex: Int = 0,
+                                            labelled: Set<Int> = [1, 10, 25]) -> LineChart {
         var chart = chartFrame(title: title)
         for (k, band) in bands.enumerated() {
-            let members = evaluations.filter { band.range.contains($0.feature) && $0.reports.indices.contains(attackIndex) }
+            let members = evaluations.filter {
+                band.range.contains($0.feature) && $0.feature <= firstK && $0.reports.indices.contains(attackIndex)
+            }
             guard !members.isEmpty else { continue }
             chart.add(.scatter(name: band.name, x: members.map(\.cleanAccuracy),
                                y: members.map { $0.reports[attackIndex].robustAccuracy },

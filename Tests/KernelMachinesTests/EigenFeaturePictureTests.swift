@@ -69,6 +69,7 @@ final class EigenFeaturePictureTests: XCTestCase {
         let svg = chart.render()
         XCTAssertTrue(svg.contains("class=\"point-label\""))
         XCTAssertFalse(svg.contains("class=\"curve\""))
+        XCTAssertEqual(FeatureCharts.usefulnessRobustness(evaluations, firstK: 8).series.map(\.x.count), [5, 3])
         let side = FeatureCharts.usefulnessRobustness(comparing: [("FC-1", evaluations), ("FC-1 again", evaluations)])
         XCTAssertEqual(side.series.map(\.name), ["FC-1", "FC-1 again"])
     }
