@@ -15,16 +15,7 @@ final class SweepSlurmTests: XCTestCase {
         guard let path = ["/usr/bin/", "/usr/local/bin/", "/bin/"].map({ $0 + name }).first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("\(name) is not installed: run scripts/start-slurm.sh (it installs and starts a one-node Slurm)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try TangentProcess.run(arguments, executable: path)
     }
 
     func testAGridRunsAsAJobArrayAndARequeuedTaskResumesExactly() throws {

@@ -29,17 +29,7 @@ enum SweepTestSupport {
     /// Runs `tangent ARGUMENTS` to the end with `environment` added (or PATH replaced), returning its
     /// status and its output and errors together.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try TangentProcess.executable())
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try TangentProcess.run(arguments, environment: environment)
     }
 
     /// The model's parameters in the newest checkpoint of `run` (name → bytes).

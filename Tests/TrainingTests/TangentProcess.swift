@@ -20,12 +20,15 @@ enum TangentProcess {
         return root
     }
 
-    /// Runs `tangent ARGUMENTS` (or any `executable`) to the end, in `directory` when given, and returns its
-    /// exit status and its standard output and error together.
-    static func run(_ arguments: [String], executable: String? = nil, in directory: String? = nil) throws -> (status: Int32, output: String) {
+    /// Runs `tangent ARGUMENTS` (or any `executable`) to the end, in `directory` when given and with
+    /// `environment` added to this process's, and returns its exit status and its standard output and
+    /// error together.
+    static func run(_ arguments: [String], executable: String? = nil, in directory: String? = nil,
+                    environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try executable ?? Self.executable())
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let pipe = Pipe()
         p.standardOutput = pipe
