@@ -25,7 +25,7 @@ public final class CentredTwoLayerNetwork: Module {
     public let width: Int
 
     /// A network of `width` hidden units on `inputs` features with `outputs` outputs, drawn from `rng`
-    /// as ``PaperModels/twoLayer(inputs:width:outputs:rng:)`` draws its layers.
+    /// as `PaperModels.twoLayer(inputs:width:outputs:rng:)` draws its layers.
     /// - Throws: ``KernelPredictorError/invalidSetting(name:value:requirement:)`` for a size below 1.
     public init(inputs: Int, width: Int, outputs: Int, rng: inout Xoshiro256) throws {
         for (name, value) in [("inputs", inputs), ("width", width), ("outputs", outputs)] where value < 1 {

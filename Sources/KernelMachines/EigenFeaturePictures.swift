@@ -66,7 +66,7 @@ extension EigenFeatures {
     ///   - loss: the loss differentiated; nil: the task's cross-entropy.
     ///   - scaling: how gradient values become grey levels (default: 0 is mid-grey).
     /// - Throws: ``EigenFeatureError`` for bad feature lists; ``KernelMachineError/inputLayout(argument:shape:expected:)``
-    ///   for an input that is not one sample or a shape that does not fit it; ``RasterImageError``; the
+    ///   for an input that is not one sample or a shape that does not fit it; `RasterImageError`; the
     ///   kernel's errors.
     public func gradientImages<Features: Sequence<Int>>(features: Features, image: Tensor, label: Int32,
                                                         shape: (channels: Int, height: Int, width: Int)? = nil,
@@ -85,7 +85,7 @@ extension EigenFeatures {
 
     /// The gradient images of ``gradientImages(features:image:label:shape:loss:scaling:)`` (by default of
     /// features 1…16) upscaled by `upscale` and tiled `columns` to a row.
-    /// - Throws: as ``gradientImages(features:image:label:shape:loss:scaling:)`` and ``RasterImage/grid(_:columns:spacing:background:)``.
+    /// - Throws: as ``gradientImages(features:image:label:shape:loss:scaling:)`` and `RasterImage.grid(_:columns:spacing:background:)`.
     public func gradientGrid<Features: Sequence<Int>>(features: Features = 1...16, image: Tensor, label: Int32,
                                                       shape: (channels: Int, height: Int, width: Int)? = nil,
                                                       loss: KernelAttackLoss? = nil, scaling: RasterImage.Scaling = .symmetric,

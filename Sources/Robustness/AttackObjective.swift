@@ -3,7 +3,7 @@ import NN
 
 /// What an attack climbs: the loss of a batch and its gradient with respect to the inputs. A network
 /// with its loss (``ModuleObjective``) is one; a kernel predictor with an attack loss is another. The
-/// attack loops (``Attacks/pgd(_:inputs:labels:configuration:norm:rng:)``, FGSM) and
+/// attack loops (``Attacks/pgd(_:inputs:labels:configuration:norm:inputRange:rng:)``, FGSM) and
 /// ``RobustEvaluation`` see only this protocol.
 public protocol AttackObjective {
     /// The mean loss over the batch `x` (samples along the first axis) against `labels`, and its

@@ -50,13 +50,13 @@ public struct RegressionEpochMeasures: Codable, Sendable, Equatable {
 /// gradient descent or SGD on a fixed set, or SGD on a fresh-sample stream — optionally adversarially
 /// (PGD on the squared error, ℓ2 or ℓ∞), and measures after each epoch the training and test risk,
 /// the adversarial risk, the input-gradient norm and the distance travelled (logged to a
-/// ``MetricsLog`` when given). ``checkpoint()`` captures the whole state — parameters, the
+/// `MetricsLog` when given). ``checkpoint()`` captures the whole state — parameters, the
 /// linearization point, optimiser, batch order or stream position, the attack's generator — and
 /// ``restore(from:)`` continues bit-identically.
 public final class RegressionTrainer {
     /// The network whose parameters are θ.
     public let network: Module
-    /// What is trained, attacked and measured: `network`, or its ``LinearizedModel`` (lazy regime).
+    /// What is trained, attacked and measured: `network`, or its `LinearizedModel` (lazy regime).
     public internal(set) var trainee: Module
     /// The optimiser.
     public let optimizer: any Optimizer

@@ -69,7 +69,7 @@ public final class TwoLayerNetwork: Module {
 public struct TwoLayerModel {
     /// The network; its parameters are the θ trained.
     public let network: TwoLayerNetwork
-    /// What is trained, attacked and measured: the network or its ``LinearizedModel``.
+    /// What is trained, attacked and measured: the network or its `LinearizedModel`.
     public let trainee: Module
     /// The regime it was built for.
     public let regime: TwoLayerRegime
