@@ -48,17 +48,58 @@ public enum RobustEvaluation {
     public static func evaluate(_ objective: AttackObjective, images: Tensor, labels: [Int32], attack: AttackKind,
                                 norm: PerturbationNorm = LInfinity(), batchSize: Int = 500,
                                 rng: inout Xoshiro256) throws -> RobustnessReport {
+        try attackInBatches(objective, images: images, labels: labels, attack: attack, norm: norm, batchSize: batchSize,
+                            keepExamples: false, rng: &rng).report
+    }
+
+    /// As `evaluate` on an objective, and also returns the attacked
+    /// images (same shape as `images`), to be saved or tried on another model (a transfer attack).
+    public static func evaluateKeepingExamples(_ objective: AttackObjective, images: Tensor, labels: [Int32], attack: AttackKind,
+                                               norm: PerturbationNorm = LInfinity(), batchSize: Int = 500,
+                                               rng: inout Xoshiro256) throws -> (report: RobustnessReport, adversarial: Tensor) {
+        let (report, kept) = try attackInBatches(objective, images: images, labels: labels, attack: attack, norm: norm,
+                                                 batchSize: batchSize, keepExamples: true, rng: &rng)
+        return (report, Tensor(shape: images.shape, scalars: kept))
+    }
+
+    /// The objective's mean loss and accuracy on `images` as they are (no attack), in batches: how a
+    /// model fares on examples crafted against another one.
+    public static func score(_ objective: AttackObjective, images: Tensor, labels: [Int32],
+                             batchSize: Int = 500) throws -> (loss: Double, accuracy: Double) {
+        let n = labels.count
+        guard n > 0 else { return (0, 0) }
+        var loss = 0.0, accuracy = 0.0
+        for (x, y) in batches(of: images, labels: labels, size: batchSize) {
+            let r = try objective.lossAndAccuracy(at: x, labels: y)
+            loss += Double(r.loss) * Double(y.count)
+            accuracy += r.accuracy * Double(y.count)
+        }
+        return (loss / Double(n), accuracy / Double(n))
+    }
+
+    /// `images` and `labels` cut into consecutive batches of at most `size` examples.
+    private static func batches(of images: Tensor, labels: [Int32], size: Int) -> [(Tensor, [Int32])] {
+        let n = labels.count, imageSize = images.count / max(n, 1), step = max(size, 1)
+        return stride(from: 0, to: n, by: step).map { start in
+            let end = min(start + step, n)
+            return (Tensor(shape: [end - start] + Array(images.shape.dropFirst()),
+                           scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)])),
+                    Array(labels[start..<end]))
+        }
+    }
+
+    private static func attackInBatches(_ objective: AttackObjective, images: Tensor, labels: [Int32], attack: AttackKind,
+                                        norm: PerturbationNorm, batchSize: Int, keepExamples: Bool,
+                                        rng: inout Xoshiro256) throws -> (report: RobustnessReport, adversarial: [Float]) {
         let n = labels.count
         let imageSize = images.count / max(n, 1)
         var report = RobustnessReport(examples: n, cleanAccuracy: 0, robustAccuracy: 0, cleanLoss: 0,
                                       adversarialLoss: 0, zeroGradientFraction: 0, meanGradientNorm: 0)
-        guard n > 0 else { return report }
-        var start = 0
-        while start < n {
-            let end = min(start + batchSize, n), b = end - start
-            let x = Tensor(shape: [b] + Array(images.shape.dropFirst()),
-                           scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))
-            let y = Array(labels[start..<end])
+        var kept: [Float] = []
+        if keepExamples { kept.reserveCapacity(images.count) }
+        guard n > 0 else { return (report, kept) }
+        for (x, y) in batches(of: images, labels: labels, size: batchSize) {
+            let b = y.count
             let anchored = try objective.anchored(at: x, labels: y)
             report.cleanAccuracy += try anchored.lossAndAccuracy(at: x, labels: y).accuracy * Double(b)
             let (cleanLoss, g) = try anchored.lossAndInputGradient(at: x, labels: y)
@@ -75,13 +116,13 @@ public enum RobustEvaluation {
             let (advLoss, advAccuracy) = try anchored.lossAndAccuracy(at: adv, labels: y)
             report.robustAccuracy += advAccuracy * Double(b)
             report.adversarialLoss += Double(advLoss) * Double(b)
-            start = end
+            if keepExamples { kept += adv.scalars }
         }
         let dn = Double(n)
         report.cleanAccuracy /= dn; report.robustAccuracy /= dn
         report.cleanLoss /= dn; report.adversarialLoss /= dn
         report.zeroGradientFraction /= dn; report.meanGradientNorm /= dn
-        return report
+        return (report, kept)
     }
 
     /// Convenience over a data set: its first `limit` examples.

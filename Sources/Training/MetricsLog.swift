@@ -43,7 +43,7 @@ public final class MetricsLog {
         let v = value.isFinite ? "\(value)" : "null"
         let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         try jsonl.write(contentsOf: Data("{\"epoch\":\(epoch),\"step\":\(step),\"name\":\"\(escaped)\",\"value\":\(v)}\n".utf8))
-        try csv.write(contentsOf: Data("\(epoch),\(step),\(name),\(value.isFinite ? "\(value)" : "")\n".utf8))
+        try csv.write(contentsOf: Data(CSVText.row(["\(epoch)", "\(step)", name, value.isFinite ? "\(value)" : ""]).utf8))
     }
 
     /// Forgets the per-epoch values shown on progress lines.

@@ -73,11 +73,8 @@ extension RunComparison {
     /// `concentration_topK`, `eigenvalue_mass_topK`, `kernel_velocity`; accuracy under its logged names.
     public func csv() -> String {
         var lines = ["run,metric,epoch,step,value"]
-        func quoted(_ text: String) -> String {
-            text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
         for r in kernelRuns {
-            let analysis = runs[r].analysis, label = quoted(runs[r].label)
+            let analysis = runs[r].analysis, label = CSVText.field(runs[r].label)
             func rows(_ metric: String, _ values: [Double], from first: Int = 0) {
                 for (offset, value) in values.enumerated() {
                     let snapshot = analysis.snapshots[first + offset]
@@ -93,7 +90,7 @@ extension RunComparison {
         for run in runs {
             for curve in run.analysis.accuracy {
                 for (epoch, value) in zip(curve.epochs, curve.values) {
-                    lines.append("\(quoted(run.label)),\(curve.name),\(epoch),,\(RunAnalysis.number(value))")
+                    lines.append("\(CSVText.field(run.label)),\(curve.name),\(epoch),,\(RunAnalysis.number(value))")
                 }
             }
         }

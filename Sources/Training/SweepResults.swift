@@ -51,11 +51,11 @@ public struct SweepResults: Sendable {
     /// One row per run: name, state, axis values, final epoch, then the final value of every metric.
     public func finalCSV() -> String {
         let metrics = metricNames
-        var lines = [(["run", "state"] + axes + ["epoch"] + metrics).map(Self.csvField).joined(separator: ",")]
+        var lines = [(["run", "state"] + axes + ["epoch"] + metrics).map(CSVText.field).joined(separator: ",")]
         for r in runs {
             let cells = [r.run.name, r.state] + axes.map { r.run.value(of: $0) ?? "" } + ["\(r.finalEpoch)"]
                 + metrics.map { Self.number(r.final[$0] ?? nil) }
-            lines.append(cells.map(Self.csvField).joined(separator: ","))
+            lines.append(cells.map(CSVText.field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -63,12 +63,12 @@ public struct SweepResults: Sendable {
     /// One row per run and epoch: name, axis values, epoch, then the epoch's value of every metric.
     public func epochsCSV() -> String {
         let metrics = metricNames
-        var lines = [(["run"] + axes + ["epoch"] + metrics).map(Self.csvField).joined(separator: ",")]
+        var lines = [(["run"] + axes + ["epoch"] + metrics).map(CSVText.field).joined(separator: ",")]
         for r in runs {
             for (epoch, values) in r.epochs {
                 let cells = [r.run.name] + axes.map { r.run.value(of: $0) ?? "" } + ["\(epoch)"]
                     + metrics.map { Self.number(values[$0] ?? nil) }
-                lines.append(cells.map(Self.csvField).joined(separator: ","))
+                lines.append(cells.map(CSVText.field).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -147,9 +147,5 @@ public struct SweepResults: Sendable {
     private static func number(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "" }
         return "\(value)"
-    }
-
-    private static func csvField(_ text: String) -> String {
-        text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

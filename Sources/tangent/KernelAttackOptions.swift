@@ -51,6 +51,8 @@ struct KernelAttackOptions: ParsableArguments {
     @Option(help: "Confidence κ of the cw margin loss (inf: never capped).") var confidence: Double = .infinity
     @Option(help: "Test images attacked per batch.") var attackBatchSize: Int = 500
     @Option(help: "Seed of random starts.") var seed: UInt64 = 0
+    @Option(help: "Save the attacked test images (one attack, one ε) to this file (.safetensors.zst), for `tangent eval --attack-from`.")
+    var saveAdversarial: String?
 
     func validate() throws {
         _ = try attacks()
@@ -60,6 +62,10 @@ struct KernelAttackOptions: ParsableArguments {
         try requireOption(k >= 1, "--k must be at least 1, got \(k)")
         try requireOption(!confidence.isNaN && confidence >= 0, "--confidence must be at least 0 (or inf), got \(confidence)")
         try requireOption(attackBatchSize >= 1, "--attack-batch-size must be positive, got \(attackBatchSize)")
+        if saveAdversarial != nil {
+            let count = try attacks().count * (try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
+            try requireOption(count == 1, "--save-adversarial saves the examples of one attack at one ε; --attack and --eps give \(count)")
+        }
     }
 
     /// The attacks of `--attack`, without repeats.
@@ -89,8 +95,9 @@ struct KernelAttackOptions: ParsableArguments {
                     : .pgd(PGDConfiguration(epsilon: e, stepSize: stepSize, steps: steps, randomStart: randomStart, clipEveryStep: clipEveryStep))
                 var rng = Xoshiro256(seed: seed)
                 let start = DispatchTime.now().uptimeNanoseconds
-                let report = try RobustEvaluation.evaluate(objective, images: problem.testInputs, labels: problem.testLabels,
-                                                           attack: kind, norm: choice.norm, batchSize: attackBatchSize, rng: &rng)
+                let (report, adversarial) = try RobustEvaluation.evaluateKeepingExamples(
+                    objective, images: problem.testInputs, labels: problem.testLabels, attack: kind, norm: choice.norm,
+                    batchSize: attackBatchSize, rng: &rng)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 // Float settings as the shortest decimals that round to them (0.01, not 0.009999999776).
                 func decimal(_ v: Float) -> Double { Double(v.description) ?? Double(v) }
@@ -105,6 +112,15 @@ struct KernelAttackOptions: ParsableArguments {
                              report.robustAccuracy, report.cleanLoss, report.adversarialLoss, seconds))
                 if let warning = report.gradientMaskingWarning { print("warning: \(warning)") }
                 results.append(result)
+                if let saveAdversarial {
+                    try AdversarialExampleSet(clean: problem.testInputs, adversarial: adversarial, labels: problem.testLabels, provenance: [
+                        "attack": choice.rawValue, "loss": objective.loss.description, "norm": choice.normName, "epsilon": "\(e)",
+                        "steps": "\(result.steps)", "step_size": "\(result.stepSize)", "random_start": "\(result.randomStart)",
+                        "dataset": problem.dataset.rawValue,
+                        "source": "kernel predictor \(problem.kernelDescription), \(problem.trainLabels.count) training images, \(problem.taskDescription)",
+                    ]).write(to: saveAdversarial)
+                    print("saved the adversarial examples to \(saveAdversarial)")
+                }
             }
         }
         return results
