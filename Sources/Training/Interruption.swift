@@ -61,6 +61,15 @@ public struct TrainingInterrupted: Error, CustomStringConvertible {
     /// The checkpoint that holds the state at the stop (nil when the run writes no checkpoints).
     public let checkpointPath: String?
 
+    /// A stop by `signal` after `step` optimiser steps (`epoch` epochs complete), with the state saved in
+    /// `checkpointPath` (nil when none was written).
+    public init(signal: Int32, epoch: Int, step: Int, checkpointPath: String?) {
+        self.signal = signal
+        self.epoch = epoch
+        self.step = step
+        self.checkpointPath = checkpointPath
+    }
+
     public var description: String {
         let saved = checkpointPath.map { "the state is saved in \($0)" } ?? "no checkpoint was written (the run has no checkpoint callback)"
         return "stopped by \(Interruption.name(of: signal)) after step \(step) (\(epoch) epochs complete); \(saved)"

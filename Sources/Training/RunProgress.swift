@@ -36,31 +36,57 @@ public struct RunProgress: Sendable, Equatable {
         return text
     }
 
-    /// Reads the progress of the run in `runDirectory`, counting it finished once it has a checkpoint at
-    /// `targetEpochs` (default: the epochs in its `config.json`). A folder that holds files but no
-    /// `config.json`, or unreadable checkpoints only, is refused naming the file.
+    /// Reads the progress of the `tangent train` run in `runDirectory` (`config.json` and the checkpoints
+    /// in `checkpoints/`), counting it finished once it has a checkpoint at `targetEpochs` (default: the
+    /// epochs in its `config.json`). A folder that holds files but no `config.json`, or unreadable
+    /// checkpoints only, is refused naming the file.
     public static func read(runDirectory: String, targetEpochs: Int? = nil) throws -> RunProgress {
+        try read(runDirectory: runDirectory, targetEpochs: targetEpochs, settingsFile: "config.json", configuredEpochs: { configuration in
+            guard let object = try? JSONSerialization.jsonObject(with: configuration) as? [String: Any],
+                  let stored = object["epochs"] as? Int else {
+                throw ConfigurationError("\(runDirectory)/config.json has no whole number 'epochs': not a run configuration")
+            }
+            return stored
+        }, newestCheckpoint: {
+            let directory = CheckpointDirectory(path: (runDirectory as NSString).appendingPathComponent("checkpoints"))
+            let loaded: CheckpointDirectory.Loaded?
+            do { loaded = try directory.loadLatestValid(log: { _ in }) }
+            catch let error as CheckpointError { throw ConfigurationError("\(runDirectory): \(error)") }
+            guard let loaded else { return nil }
+            guard let epoch = loaded.checkpoint.metadata["epoch"].flatMap({ Int($0) }),
+                  let step = loaded.checkpoint.metadata["step"].flatMap({ Int($0) }) else {
+                throw ConfigurationError("\(loaded.entry.path) has no whole-number 'epoch' and 'step' metadata: not a training checkpoint")
+            }
+            return (epoch, step)
+        })
+    }
+
+    /// Reads the progress of a run folder of any layout: `settingsFile`, the file a started run writes
+    /// first, from which `configuredEpochs` reads the epochs it was configured for, and
+    /// `newestCheckpoint`, which gives the completed epochs and steps of the folder's newest readable
+    /// checkpoint (nil without one). The run counts as finished once that checkpoint is at
+    /// `targetEpochs` (default: the configured epochs). A folder holding files but no `settingsFile` is
+    /// refused naming the file, unless a live process holds its lock (a run that is being set up: started).
+    public static func read(runDirectory: String, targetEpochs: Int?, settingsFile: String,
+                            configuredEpochs: (Data) throws -> Int,
+                            newestCheckpoint: () throws -> (epoch: Int, step: Int)?) throws -> RunProgress {
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? []
         let holder = lockHolder(runDirectory)
         if contents.filter({ $0 != ".lock" }).isEmpty {
             return RunProgress(state: .notStarted, epochs: nil, epoch: 0, step: 0, lockHolder: holder)
         }
-        let configuration = try RunDirectory.readConfiguration(from: runDirectory)
-        guard let object = try? JSONSerialization.jsonObject(with: configuration) as? [String: Any],
-              let stored = object["epochs"] as? Int else {
-            throw ConfigurationError("\(runDirectory)/config.json has no whole number 'epochs': not a run configuration")
+        let settingsPath = (runDirectory as NSString).appendingPathComponent(settingsFile)
+        guard FileManager.default.fileExists(atPath: settingsPath) else {
+            if holder != nil { return RunProgress(state: .started, epochs: targetEpochs, epoch: 0, step: 0, lockHolder: holder) }
+            throw ConfigurationError("\(settingsPath) does not exist: not a run folder")
         }
-        let epochs = targetEpochs ?? stored
-        let directory = CheckpointDirectory(path: (runDirectory as NSString).appendingPathComponent("checkpoints"))
-        let loaded: CheckpointDirectory.Loaded?
-        do { loaded = try directory.loadLatestValid(log: { _ in }) }
-        catch let error as CheckpointError { throw ConfigurationError("\(runDirectory): \(error)") }
-        guard let loaded else {
+        let settings: Data
+        do { settings = Data(try PlainFile.read(settingsPath)) }
+        catch let error as CheckpointError { throw ConfigurationError("cannot read \(settingsPath): \(error.message)") }
+        let configured = try configuredEpochs(settings)
+        let epochs = targetEpochs ?? configured
+        guard let (epoch, step) = try newestCheckpoint() else {
             return RunProgress(state: .started, epochs: epochs, epoch: 0, step: 0, lockHolder: holder)
-        }
-        guard let epoch = loaded.checkpoint.metadata["epoch"].flatMap({ Int($0) }),
-              let step = loaded.checkpoint.metadata["step"].flatMap({ Int($0) }) else {
-            throw ConfigurationError("\(loaded.entry.path) has no whole-number 'epoch' and 'step' metadata: not a training checkpoint")
         }
         return RunProgress(state: epoch >= epochs ? .finished : .unfinished, epochs: epochs, epoch: epoch, step: step,
                            lockHolder: holder)

@@ -82,6 +82,26 @@ public final class RegressionTrainer {
     public internal(set) var initialParameters: [String: Tensor]
     var batchOrder: BatchOrder?
     var attackGenerator: Xoshiro256
+    /// The epoch in progress so far (zero between epochs).
+    var epochProgress = EpochProgress()
+
+    /// How far the current epoch has got: the sum of its batch losses, its steps and the samples
+    /// trained on (the mean training loss is measured at its end). Saved in checkpoints so a run
+    /// stopped mid-epoch finishes the epoch as an uninterrupted one would.
+    struct EpochProgress: Codable, Equatable {
+        /// The bit pattern of the losses' sum (exact through JSON).
+        var lossSumBits: UInt64 = 0
+        var batches = 0
+        var samples = 0
+
+        var lossSum: Double { Double(bitPattern: lossSumBits) }
+
+        mutating func add(loss: Double, samples count: Int) {
+            lossSumBits = (lossSum + loss).bitPattern
+            batches += 1
+            samples += count
+        }
+    }
 
     /// A run of `trainee` (the `network` or its linearization) on `data`, measured on `test`. Throws for
     /// invalid settings, an online stream without a batch size, empty data, samples whose dimension
@@ -128,43 +148,61 @@ public final class RegressionTrainer {
         attackGenerator = Xoshiro256(seed: settings.seed &+ 0x5eed_0002)
     }
 
-    /// Trains until `settings.epochs` epochs are complete, continuing from the current state.
+    /// Trains until `settings.epochs` epochs are complete, continuing from the current state. Stops
+    /// with ``TrainingInterrupted`` when an `Interruption` is requested (see ``trainEpoch()``).
     public func fit() throws {
-        while epoch < settings.epochs { try trainEpoch() }
+        while epoch < settings.epochs {
+            try trainEpoch()
+            if epoch < settings.epochs { try stopIfRequested() }
+        }
         try log?.synchronize()
     }
 
-    /// One epoch of steps, then the measures (when due).
+    /// The rest of the current epoch's steps, then the measures (when due). When an `Interruption` is
+    /// requested it stops after the step in progress if the epoch has steps left, throwing
+    /// ``TrainingInterrupted`` (without a checkpoint path: the caller saves ``checkpoint()``, which holds
+    /// the epoch's progress, and a restored run finishes the epoch as an uninterrupted one would).
     public func trainEpoch() throws {
-        var lossSum = 0.0, batches = 0
         switch data {
         case .fixed(let samples):
             if var order = batchOrder {
                 while let indices = order.nextBatch() {
-                    lossSum += try trainStep(samples, rows: Array(indices)); batches += 1
+                    let loss = try trainStep(samples, rows: Array(indices))
+                    batchOrder = order
+                    epochProgress.add(loss: loss, samples: indices.count)
+                    if !order.isEpochFinished { try stopIfRequested() }
                 }
                 order.startNextEpoch()
                 batchOrder = order
             } else {
-                lossSum += try trainStep(samples, rows: Array(0..<samples.count)); batches += 1
+                epochProgress.add(loss: try trainStep(samples, rows: Array(0..<samples.count)), samples: samples.count)
             }
         case .online(var stream):
             let size = settings.batchSize ?? settings.samplesPerEpoch
-            var remaining = settings.samplesPerEpoch
-            while remaining > 0 {
-                let drawn = stream.next(count: min(size, remaining))
+            while epochProgress.samples < settings.samplesPerEpoch {
+                let drawn = stream.next(count: min(size, settings.samplesPerEpoch - epochProgress.samples))
+                data = .online(stream)
                 let batch = signTargets ? drawn.withSignTargets : drawn
-                remaining -= batch.count
-                lossSum += try trainStep(batch, rows: Array(0..<batch.count)); batches += 1
+                epochProgress.add(loss: try trainStep(batch, rows: Array(0..<batch.count)), samples: batch.count)
+                if epochProgress.samples < settings.samplesPerEpoch { try stopIfRequested() }
             }
-            data = .online(stream)
         }
+        let finished = epochProgress
+        epochProgress = EpochProgress()
         epoch += 1
         if epoch % settings.measureEvery == 0 || epoch == settings.epochs {
-            let measures = try measure(trainLoss: batches > 0 ? lossSum / Double(batches) : .nan)
+            let measures = try measure(trainLoss: finished.batches > 0 ? finished.lossSum / Double(finished.batches) : .nan)
             history.append(measures)
             if let log { for (name, value) in measures.metrics { try log.log(name, value, epoch: epoch, step: step) } }
         }
+    }
+
+    /// Throws ``TrainingInterrupted`` (after synchronizing the metric log) when an `Interruption` is
+    /// pending; the caller saves ``checkpoint()`` and the run resumes exactly from it.
+    public func stopIfRequested() throws {
+        guard let signal = Interruption.pendingSignal else { return }
+        try log?.synchronize()
+        throw TrainingInterrupted(signal: signal, epoch: epoch, step: step, checkpointPath: nil)
     }
 
     /// One optimiser step on the samples at `rows`; returns the batch loss.

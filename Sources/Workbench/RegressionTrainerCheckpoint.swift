@@ -7,10 +7,22 @@ import NN
 import Training
 
 extension RegressionTrainer {
+    /// The checkpoint metadata keys of the completed epochs and optimiser steps.
+    static let epochKey = "workbench.epoch", stepKey = "workbench.step"
+
+    /// The completed epochs and optimiser steps recorded in a ``checkpoint()``, or nil when `checkpoint`
+    /// is not one of a regression run.
+    public static func progress(of checkpoint: Checkpoint) -> (epoch: Int, step: Int)? {
+        guard let epoch = checkpoint.metadata[epochKey].flatMap({ Int($0) }), epoch >= 0,
+              let step = checkpoint.metadata[stepKey].flatMap({ Int($0) }), step >= 0 else { return nil }
+        return (epoch, step)
+    }
+
     /// The run's whole state: every parameter of the network (`parameter.NAME`), the linearization
     /// point of a lazy run (`anchor.NAME`), θ₀ of the distance (`initial.NAME`), the optimiser
-    /// (`optimizer.KEY`), and as metadata the counters, the batch order or stream position, the attack
-    /// generator, the settings, the measures so far and the metric log's length.
+    /// (`optimizer.KEY`), and as metadata the counters, the batch order or stream position, the progress
+    /// of an epoch stopped midway, the attack generator, the settings, the measures so far and the metric
+    /// log's length.
     public func checkpoint() throws -> Checkpoint {
         var c = Checkpoint()
         for (name, p) in network.namedParameters { try c.append(StoredTensor(name: "parameter.\(name)", values: p.value.scalars, shape: p.value.shape)) }
@@ -29,11 +41,12 @@ extension RegressionTrainer {
         encoder.outputFormatting = .sortedKeys
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         c.metadata = [
-            "workbench.epoch": "\(epoch)", "workbench.step": "\(step)",
+            Self.epochKey: "\(epoch)", Self.stepKey: "\(step)",
             "workbench.attack_generator": try json(attackGenerator.state),
             "workbench.settings": try json(settings),
             "workbench.history": try json(history),
         ]
+        if epochProgress != EpochProgress() { c.metadata["workbench.epoch_progress"] = try json(epochProgress) }
         if let batchOrder { c.metadata["workbench.batch_order"] = try json(batchOrder.state) }
         if case .online(let stream) = data { c.metadata["workbench.stream"] = try json(stream.state) }
         if let log {
@@ -73,7 +86,7 @@ extension RegressionTrainer {
         var saved = try value("workbench.settings", as: RegressionTrainingSettings.self)
         saved.epochs = settings.epochs
         guard saved == settings else { throw WorkbenchError.checkpoint("it was written with other settings than this run's: \(c.metadata["workbench.settings"] ?? "")") }
-        let savedEpoch = try count("workbench.epoch"), savedStep = try count("workbench.step")
+        let savedEpoch = try count(Self.epochKey), savedStep = try count(Self.stepKey)
         let generatorWords = try value("workbench.attack_generator", as: [UInt64].self)
         guard generatorWords.count == 4, generatorWords.contains(where: { $0 != 0 }) else {
             throw WorkbenchError.checkpoint("'workbench.attack_generator' needs four words, not all zero")
@@ -96,6 +109,17 @@ extension RegressionTrainer {
             restoredData = .online(try SyntheticStream(task: stream.task, restoring: try value("workbench.stream", as: SyntheticStream.State.self)))
         case (.fixed, false): break
         default: throw WorkbenchError.checkpoint("it was written for \(c.metadata["workbench.stream"] == nil ? "a fixed training set" : "an online stream")")
+        }
+        // An epoch stopped midway: its steps must be those the batch order or the stream has taken.
+        let partial = c.metadata["workbench.epoch_progress"] == nil ? EpochProgress() : try value("workbench.epoch_progress", as: EpochProgress.self)
+        let fits: Bool
+        switch (restoredData, order) {
+        case (.fixed, let order?): fits = partial.batches == order.batchIndexInEpoch && partial.samples == order.position
+        case (.fixed, nil): fits = partial.batches == 0 && partial.samples == 0
+        case (.online, _): fits = partial.samples == partial.batches * (settings.batchSize ?? 0) && partial.samples < settings.samplesPerEpoch
+        }
+        guard fits, partial.batches >= 0, partial.lossSum.isFinite else {
+            throw WorkbenchError.checkpoint("'workbench.epoch_progress' (\(partial.batches) steps, \(partial.samples) samples into the epoch) does not fit the saved batch order or stream")
         }
         let parameters = try tensors("parameter."), anchor = try tensors("anchor."), initial = try tensors("initial.")
         let restoredTrainee: Module
@@ -125,6 +149,7 @@ extension RegressionTrainer {
         attackGenerator = Xoshiro256(state: generatorWords)
         epoch = savedEpoch
         step = savedStep
+        epochProgress = partial
         history = savedHistory
     }
 }

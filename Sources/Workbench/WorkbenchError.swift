@@ -8,6 +8,8 @@ public enum WorkbenchError: Error, CustomStringConvertible, Equatable {
     case mismatch(String)
     /// A saved workbench state that does not fit the run it is restored into.
     case checkpoint(String)
+    /// A run folder whose files cannot be read as a two-layer run's (the file named).
+    case runFolder(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum WorkbenchError: Error, CustomStringConvertible, Equatable {
             return detail
         case .checkpoint(let detail):
             return "the workbench checkpoint cannot be restored: \(detail)"
+        case .runFolder(let detail):
+            return detail
         }
     }
 }

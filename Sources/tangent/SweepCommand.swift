@@ -5,7 +5,7 @@ import Tangent
 import Glibc
 #endif
 
-/// `tangent sweep`: a grid of `tangent train` runs from a YAML file (see ``SweepSpec``), run here
+/// `tangent sweep`: a grid of `tangent train` or `tangent two-layer` runs from a YAML file (see ``SweepSpec``), run here
 /// (`--local -j N`) or as one Slurm job array (`--slurm`), with `status` and `collect`.
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,7 +78,7 @@ struct SweepRunCommand: ParsableCommand {
         let resources = SweepSlurm.Resources(partition: partition ?? s.partition, time: time ?? s.time, cpus: cpus ?? s.cpus ?? 1,
                                              memory: memory ?? s.memory, signalSeconds: s.signalSeconds, maxParallel: s.maxParallel)
         let names = pending.map(\.run.name)
-        let text = SweepSlurm.script(spec: plan.spec, runs: names, resources: resources,
+        let text = SweepSlurm.script(spec: plan.spec, entries: pending, resources: resources,
                                      tangent: s.tangent ?? SweepCommand.ownExecutable())
         if dryRun { print(text, terminator: ""); return }
         guard SweepSlurm.executableInPath("sbatch") != nil else {
@@ -143,7 +143,7 @@ struct SweepCollectCommand: ParsableCommand {
 }
 
 /// `tangent sweep task SPEC NAME`: one run of the grid, started or resumed (what an array task runs).
-/// It becomes the `tangent train` process, so signals reach the run directly.
+/// It becomes the run's `tangent train` or `tangent two-layer` process, so signals reach the run directly.
 struct SweepTaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Start or resume one run of the grid (what each Slurm array task runs).", shouldDisplay: false)

@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Tangent
 
-/// Runs a sweep's pending runs on this machine, at most `parallel` at a time, each a `tangent train`
+/// Runs a sweep's pending runs on this machine, at most `parallel` at a time, each a `tangent train` or `tangent two-layer`
 /// process with `TANGENT_THREADS` set to its share of the cores and its output in `RUNS/logs/NAME.log`.
 /// SIGINT or SIGTERM stops starting runs and passes SIGTERM on to the running ones, which checkpoint
 /// and exit 75; starting the sweep again resumes them.

@@ -21,9 +21,11 @@ enum SweepSlurm {
     /// File names under the runs folder.
     static let scriptName = "sweep.sbatch", jobsName = "slurm-jobs.txt"
 
-    /// The batch script running `runs` (by name) of the grid file `spec` with `tangent`.
-    static func script(spec: SweepSpec, runs: [String], resources r: Resources, tangent: String) -> String {
+    /// The batch script running the runs of `entries` of the grid file `spec` with `tangent`. Comments
+    /// list the command each task would run now (a task decides again when it starts).
+    static func script(spec: SweepSpec, entries: [SweepPlan.Entry], resources r: Resources, tangent: String) -> String {
         let name = (spec.runsFolder as NSString).lastPathComponent
+        let runs = entries.map(\.run.name)
         var lines = [
             "#!/bin/bash",
             "# Written by `tangent sweep --slurm` for \(spec.path): one array task per run.",
@@ -45,7 +47,14 @@ enum SweepSlurm {
             "export TANGENT_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
             "cd \(quoted(spec.directory))",
             "echo \"== $(date -u +%FT%TZ) task $SLURM_ARRAY_TASK_ID (job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}, restart ${SLURM_RESTART_COUNT:-0}): run $run\"",
-            "# The run starts, or resumes from its newest checkpoint.",
+            "# The run starts, or resumes from its newest checkpoint. As submitted, the tasks run:",
+        ]
+        for (index, entry) in entries.enumerated() {
+            let command = "tangent " + (entry.arguments ?? []).map(shellWord).joined(separator: " ")
+            // A comment ends at a line break: one inside a path is written as a space.
+            lines.append("#   \(index) \(entry.run.name) (\(entry.action)): \(command)".map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) })
+        }
+        lines += [
             "\(quoted(tangent)) sweep task \(quoted(spec.path)) \"$run\" &",
             "child=$!",
             "# SIGTERM (time limit, preemption, requeue) goes to this shell: pass it on, so the run",
@@ -60,6 +69,13 @@ enum SweepSlurm {
             "exit \"$status\"",
         ]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` as one shell word: as it is when it holds only characters the shell takes literally,
+    /// single-quoted otherwise.
+    static func shellWord(_ text: String) -> String {
+        let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=+,@%".contains($0)) }
+        return plain ? text : quoted(text)
     }
 
     /// Single-quotes `text` for the shell.

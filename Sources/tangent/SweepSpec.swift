@@ -8,6 +8,7 @@ import Yams
 /// ```yaml
 /// runs: eps-grid          # folder of the run folders, relative to this file (default: the file's name)
 /// train:                  # `tangent train` options every run shares, without the leading --
+///                         # (or two-layer: with `tangent two-layer` options, for runs of that command)
 ///   epochs: 2
 ///   adversarial: pgd
 /// grid:                   # the axes: an option and its values; one run per combination
@@ -20,10 +21,11 @@ import Yams
 ///   memory: 16G
 /// ```
 ///
-/// Every option is checked as `tangent train` would check it, and errors name the file and line.
+/// Every option is checked as the command (`tangent train` or `tangent two-layer`) would check it, and
+/// errors name the file and line.
 /// Runs start in the file's folder, so relative paths in it (`data-dir`, `runs`) are relative to it.
 struct SweepSpec {
-    /// One `tangent train` option as written: `lr: 0.01` at line 4.
+    /// One option of the runs' command as written: `lr: 0.01` at line 4.
     struct Option {
         var name: String
         var value: String
@@ -48,6 +50,8 @@ struct SweepSpec {
 
     /// The file (absolute path) and its folder, where runs start.
     let path: String, directory: String
+    /// The command the runs are.
+    let kind: SweepRunKind
     /// The folder holding one folder per run.
     let runsFolder: String
     /// Options shared by every run.
@@ -56,16 +60,6 @@ struct SweepSpec {
     let grid: SweepGrid
     let axisOptions: [String: [Option]]
     let slurm: SlurmSettings
-
-    /// Options the sweep sets itself, refused in the file.
-    static let reserved: [String: String] = [
-        "run-dir": "each run's folder is RUNS/NAME (set `runs:` to choose RUNS)",
-        "resume": "the sweep resumes unfinished runs itself",
-        "overwrite": "the sweep never replaces a run that has started",
-    ]
-    /// Options that are limits of one process, not settings stored with a run: fine under `train:`, but
-    /// an axis over them would name runs after something the runs do not keep.
-    static let notStored: Set<String> = ["max-data-bytes"]
 
     /// Reads and checks the grid file at `path`.
     init(path givenPath: String) throws {
@@ -80,9 +74,14 @@ struct SweepSpec {
         catch { throw ValidationError("\(file) is not valid YAML: \(error)") }
         func at(_ node: Node) -> String { "\(file) line \(node.mark?.line ?? 0)" }
         guard let root, let top = root.mapping else {
-            throw ValidationError("\(file): expected a mapping with train:, grid:, runs: and slurm:")
+            throw ValidationError("\(file): expected a mapping with train: (or two-layer:), grid:, runs: and slurm:")
         }
         let sections = try Self.entries(of: top, in: file)
+        let commandSections = sections.filter { key, _, _ in SweepRunKind(rawValue: key) != nil }
+        if commandSections.count > 1 {
+            throw ValidationError("\(at(commandSections[1].1)): a grid runs one command: give \(commandSections[0].0): (line \(commandSections[0].1.mark?.line ?? 0)) or \(commandSections[1].0):, not both")
+        }
+        let kind = commandSections.first.flatMap { SweepRunKind(rawValue: $0.0) } ?? .train
 
         var runs: String?
         var base: [Option] = [], axes: [SweepGrid.Axis] = [], axisOptions: [String: [Option]] = [:]
@@ -90,10 +89,10 @@ struct SweepSpec {
         for (key, keyNode, value) in sections {
             switch key {
             case "runs": runs = try Self.scalar(value, "runs", at(value))
-            case "train":
-                guard let mapping = value.mapping else { throw ValidationError("\(at(value)): train: takes option: value lines") }
+            case kind.section:
+                guard let mapping = value.mapping else { throw ValidationError("\(at(value)): \(key): takes option: value lines") }
                 for (name, nameNode, v) in try Self.entries(of: mapping, in: file) {
-                    base.append(try Self.option(name, try Self.scalar(v, name, at(v)), at(nameNode), axis: false))
+                    base.append(try Self.option(name, try Self.scalar(v, name, at(v)), at(nameNode), axis: false, kind: kind))
                 }
             case "grid":
                 guard let mapping = value.mapping else { throw ValidationError("\(at(value)): grid: takes option: [values] lines") }
@@ -104,7 +103,7 @@ struct SweepSpec {
                     } else {
                         values = [try Self.scalar(v, name, at(v))]
                     }
-                    let options = try values.map { try Self.option(name, $0, at(nameNode), axis: true) }
+                    let options = try values.map { try Self.option(name, $0, at(nameNode), axis: true, kind: kind) }
                     axes.append(SweepGrid.Axis(name: name, values: values, location: at(nameNode)))
                     axisOptions[name] = options
                 }
@@ -131,13 +130,14 @@ struct SweepSpec {
                     }
                 }
             default:
-                throw ValidationError("\(at(keyNode)): unknown section '\(key)' (known: runs, train, grid, slurm)")
+                throw ValidationError("\(at(keyNode)): unknown section '\(key)' (known: runs, train, two-layer, grid, slurm)")
             }
         }
         for option in base where axisOptions[option.name] != nil {
-            throw ValidationError("\(option.location): '\(option.name)' is both a train: option and an axis (\(axisOptions[option.name]![0].location)); keep one")
+            throw ValidationError("\(option.location): '\(option.name)' is both a \(kind.section): option and an axis (\(axisOptions[option.name]![0].location)); keep one")
         }
         do { grid = try SweepGrid(axes: axes) } catch { throw ValidationError("\(error)") }
+        self.kind = kind
         self.base = base
         self.axisOptions = axisOptions
         self.slurm = slurm
@@ -162,13 +162,13 @@ struct SweepSpec {
         return scalar.string
     }
 
-    /// Checks `name: value` as `tangent train` would, and turns it into command-line words.
-    private static func option(_ name: String, _ value: String, _ location: String, axis: Bool) throws -> Option {
-        if let reason = reserved[name] { throw ValidationError("\(location): '\(name)' is set by the sweep: \(reason)") }
-        if axis && notStored.contains(name) {
-            throw ValidationError("\(location): '\(name)' cannot be an axis: it is a limit of one process, not a setting stored with a run (a resumed run could not tell its value); put it under train:")
+    /// Checks `name: value` as the runs' command would, and turns it into command-line words.
+    private static func option(_ name: String, _ value: String, _ location: String, axis: Bool, kind: SweepRunKind) throws -> Option {
+        if let reason = kind.reserved[name] { throw ValidationError("\(location): '\(name)' is set by the sweep: \(reason)") }
+        if axis && kind.notStored.contains(name) {
+            throw ValidationError("\(location): '\(name)' cannot be an axis: it is a limit of one process, not a setting stored with a run (a resumed run could not tell its value); put it under \(kind.section):")
         }
-        let isSwitch = parseProblem(["--" + name]) == nil
+        let isSwitch = kind.parseProblem(["--" + name]) == nil
         let arguments: [String]
         if isSwitch {
             switch value {
@@ -179,21 +179,10 @@ struct SweepSpec {
         } else {
             arguments = ["--" + name, value]
         }
-        if let problem = parseProblem(arguments) {
-            throw ValidationError("\(location): '\(name): \(value)' is not a tangent train option: \(problem)")
+        if let problem = kind.parseProblem(arguments) {
+            throw ValidationError("\(location): '\(name): \(value)' is not a tangent \(kind.section) option: \(problem)")
         }
         return Option(name: name, value: value, location: location, arguments: arguments)
-    }
-
-    /// What `tangent train` says of `arguments` when it cannot read them (an unknown option, a missing or
-    /// malformed value); nil when it reads them. Checks of settings together (`--nesterov` needs
-    /// momentum, …) are left to the whole run's options, where the others are known.
-    private static func parseProblem(_ arguments: [String]) -> String? {
-        do { _ = try TrainCommand.parse(arguments); return nil } catch {
-            let message = TrainCommand.message(for: error)
-            let unreadable = ["Unknown option", "is invalid for", "Missing value", "Unexpected argument"].contains { message.contains($0) }
-            return unreadable ? message : nil
-        }
     }
 
     /// The options of `run`: the shared ones, then the run's axis values.

@@ -5,7 +5,8 @@ import Tangent
 /// `tangent two-layer`: a two-layer network on a synthetic task in one regime (random features, first
 /// layer, full, lazy), optionally adversarially trained, with its measures per epoch in a run folder
 /// (`metrics.jsonl`/`.csv`, `experiment.json`, `checkpoint.safetensors.zst` after every epoch) and
-/// exact resume.
+/// exact resume. SIGINT/SIGTERM stop it after the step in progress with a checkpoint and exit status 75,
+/// as `tangent train` does.
 struct TwoLayerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "two-layer",
@@ -108,16 +109,10 @@ struct TwoLayerCommand: ParsableCommand {
     }
 
     func run() throws {
-        let experimentPath = (runDir as NSString).appendingPathComponent("experiment.json")
-        let checkpointPath = (runDir as NSString).appendingPathComponent("checkpoint.safetensors.zst")
+        let folder = TwoLayerRunFolder(path: runDir)
         var experiment: TwoLayerExperiment
         if resume {
-            guard let data = FileManager.default.contents(atPath: experimentPath) else {
-                throw ValidationError("cannot resume: \(experimentPath) is missing or unreadable")
-            }
-            do { experiment = try JSONDecoder().decode(TwoLayerExperiment.self, from: data) } catch {
-                throw ValidationError("cannot resume: \(experimentPath) is not a two-layer experiment: \(error)")
-            }
+            do { experiment = try folder.storedExperiment() } catch { throw ValidationError("cannot resume: \(error)") }
             if let epochs { experiment.training.epochs = epochs }
         } else {
             experiment = try describedExperiment()
@@ -131,22 +126,32 @@ struct TwoLayerCommand: ParsableCommand {
         try RunDirectory.create(runDir)
         let lock = try RunLock(runDirectory: runDir)  // no second process writes this run meanwhile
         defer { withExtendedLifetime(lock) {} }
-        let (_, trainer) = try experiment.makeTrainer(log: try MetricsLog(directory: runDir))
-        if resume {
-            try trainer.restore(from: try CheckpointFile.read(path: checkpointPath))
-        } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(experiment).write(to: URL(fileURLWithPath: experimentPath), options: .atomic)
+        let saved = resume ? try folder.checkpoint() : nil
+        if resume && saved == nil {
+            // Stopped before its first checkpoint: the stored experiment starts again from the beginning.
+            print("no checkpoint yet in \(runDir): starting its stored experiment from epoch 0")
+            for name in ["metrics.jsonl", "metrics.csv"] { try? FileManager.default.removeItem(atPath: (runDir as NSString).appendingPathComponent(name)) }
         }
+        try folder.store(experiment)  // on resume, with the epochs it now runs to
+        let (_, trainer) = try experiment.makeTrainer(log: try MetricsLog(directory: runDir))
+        if let saved { try trainer.restore(from: saved) }
         print("two-layer \(experiment.regime.label), width \(experiment.width), d = \(experiment.dimension): epoch \(trainer.epoch) of \(experiment.training.epochs)")
-        while trainer.epoch < experiment.training.epochs {
-            try trainer.trainEpoch()
-            try trainer.log?.synchronize()
-            try CheckpointFile.write(try trainer.checkpoint(), to: checkpointPath)
-            if let m = trainer.history.last, m.epoch == trainer.epoch {
-                print(m.metrics.map { "\($0.0) \(String(format: "%.6g", $0.1))" }.joined(separator: "  ") + "  (epoch \(m.epoch))")
+        Interruption.handleSignals()
+        do {
+            while trainer.epoch < experiment.training.epochs {
+                try trainer.trainEpoch()
+                try trainer.log?.synchronize()
+                try folder.save(trainer)
+                if let m = trainer.history.last, m.epoch == trainer.epoch {
+                    print(m.metrics.map { "\($0.0) \(String(format: "%.6g", $0.1))" }.joined(separator: "  ") + "  (epoch \(m.epoch))")
+                }
+                if trainer.epoch < experiment.training.epochs { try trainer.stopIfRequested() }
             }
+        } catch let stop as TrainingInterrupted {
+            let path = try folder.save(trainer)
+            let stopped = TrainingInterrupted(signal: stop.signal, epoch: stop.epoch, step: stop.step, checkpointPath: path)
+            FileHandle.standardError.write(Data("\(stopped)\ncontinue with: tangent two-layer --resume --run-dir \(runDir)\n".utf8))
+            throw ExitCode(TrainCommand.interruptedStatus)
         }
     }
 }

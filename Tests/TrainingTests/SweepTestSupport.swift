@@ -18,6 +18,29 @@ enum SweepTestSupport {
 
     """
 
+    /// `two-layer:` options of a run of a fraction of a second: a quadratic teacher in dimension 6, 40
+    /// training samples in batches of 10 (4 steps an epoch), width 16, an ℓ2 evaluation attack.
+    static let tinyTwoLayer = """
+    two-layer:
+      dimension: 6
+      quadratic-rank: 2
+      train-size: 40
+      test-size: 20
+      width: 16
+      batch-size: 10
+      lr: 0.05
+      eval-epsilon: 0.1
+      attack-steps: 2
+      centred: true
+      epochs: 2
+
+    """
+
+    /// The command-line options of ``tinyTwoLayer`` (its epochs excepted).
+    static let tinyTwoLayerArguments = ["--dimension", "6", "--quadratic-rank", "2", "--train-size", "40", "--test-size", "20",
+                                        "--width", "16", "--batch-size", "10", "--lr", "0.05", "--eval-epsilon", "0.1",
+                                        "--attack-steps", "2", "--centred"]
+
     /// Writes `text` as `name` in `folder` (created) and returns its path.
     static func writeSpec(_ text: String, named name: String = "grid.yaml", in folder: String) throws -> String {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -1,8 +1,12 @@
 import Foundation
 import Tangent
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `tangent two-layer` end to end: a run, its exact resume, and options refused before anything is written.
+/// `tangent two-layer` end to end: a run, its exact resume, a stop by SIGTERM (status 75, resumed
+/// exactly), and options refused before anything is written.
 final class TwoLayerCommandTests: XCTestCase {
     private let options = ["--dimension", "8", "--train-size", "0", "--batch-size", "16", "--samples-per-epoch", "64",
                            "--test-size", "32", "--width", "32", "--regime", "lazy", "--alpha", "2", "--centred",
@@ -44,5 +48,42 @@ final class TwoLayerCommandTests: XCTestCase {
         let r = try TangentProcess.run(["two-layer", "--run-dir", folder, "--resume"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("experiment.json"), r.output)
+    }
+
+    /// SIGTERM stops the run after the step in progress with a checkpoint and status 75, as `tangent
+    /// train` does; `--resume` then ends exactly where an uninterrupted run ends.
+    func testSIGTERMStopsTheRunWithStatus75AndItResumesExactly() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "two-layer-signal")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // About 7,500 SGD steps: a few seconds, so the signal arrives mid-run.
+        let common = ["two-layer", "--dimension", "8", "--train-size", "0", "--batch-size", "4", "--samples-per-epoch", "10000",
+                      "--test-size", "32", "--width", "64", "--epochs", "3", "--lr", "0.02", "--teacher", "network"]
+        let reference = try TangentProcess.launch(common + ["--run-dir", root + "/reference"], environment: ["TANGENT_THREADS": "1"])
+        let run = root + "/stopped", log = root + "/stopped.log"
+        let child = try TangentProcess.launch(common + ["--run-dir", run], errors: log, environment: ["TANGENT_THREADS": "1"])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
+        usleep(300_000)
+        XCTAssertTrue(child.isRunning, "the run ended before the signal")
+        kill(child.processIdentifier, SIGTERM)
+        child.waitUntilExit()
+        let errors = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(child.terminationStatus, 75, errors)
+        XCTAssertTrue(errors.contains("stopped by SIGTERM after step") && errors.contains("the state is saved in \(run)/checkpoint.safetensors.zst"), errors)
+        XCTAssertTrue(errors.contains("tangent two-layer --resume --run-dir \(run)"), errors)
+        let progress = try TwoLayerRunFolder(path: run).progress()
+        XCTAssertEqual(progress.state, .unfinished, progress.summary)
+        XCTAssertGreaterThan(progress.step, 0)
+
+        let finish = try TangentProcess.run(["two-layer", "--resume", "--run-dir", run])
+        XCTAssertEqual(finish.status, 0, finish.output)
+        reference.waitUntilExit()
+        XCTAssertEqual(reference.terminationStatus, 0)
+        XCTAssertEqual(try MetricRow.read(path: run + "/metrics.jsonl"), try MetricRow.read(path: root + "/reference/metrics.jsonl"))
+        let final = try XCTUnwrap(try TwoLayerRunFolder(path: run).checkpoint())
+        let expected = try XCTUnwrap(try TwoLayerRunFolder(path: root + "/reference").checkpoint())
+        XCTAssertEqual(final.metadata["workbench.step"], "7500")
+        for name in expected.names where name.hasPrefix("parameter.") || name.hasPrefix("optimizer.") {
+            XCTAssertEqual(try final.tensor(named: name).bytes, try expected.tensor(named: name).bytes, name)
+        }
     }
 }
