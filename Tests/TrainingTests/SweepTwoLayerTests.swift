@@ -1,10 +1,14 @@
 import Foundation
 import Tangent
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `tangent sweep` over `tangent two-layer` runs (a `two-layer:` section), through the real process: a
 /// 2×2 grid runs, each run is the run `tangent two-layer` makes with its options, `status` and `collect`
-/// read the folders, a grid extended to more epochs resumes its runs exactly, a folder started with
+/// read the folders, a grid extended to more epochs resumes its runs exactly, a stopped sweep stops its
+/// two-layer runs with a checkpoint and resumes them exactly, a folder started with
 /// other settings is refused, the Slurm script lists the two-layer commands, and bad grid files are
 /// refused naming the line.
 final class SweepTwoLayerTests: XCTestCase {
@@ -105,6 +109,37 @@ final class SweepTwoLayerTests: XCTestCase {
         XCTAssertNotEqual(changed.status, 0)
         XCTAssertTrue(changed.output.contains("run regime-random-features_alpha-1: its folder") && changed.output.contains("width 16 (stored) vs 32 (file)")
                       && changed.output.contains("grid.yaml line 6") && changed.output.contains("only epochs may change"), changed.output)
+    }
+
+    func testAStoppedTwoLayerSweepResumesItsRunExactly() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-sweep-two-layer-stop")
+        // About 7,500 SGD steps: a few seconds, so the signal arrives mid-run.
+        let options = ["dimension": "8", "train-size": "0", "batch-size": "4", "samples-per-epoch": "10000", "test-size": "32",
+                       "width": "64", "epochs": "3", "teacher": "network"]
+        let spec = try SweepTestSupport.writeSpec("two-layer:\n" + options.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+                                                  + "grid:\n  lr: [0.02]\n", in: root)
+        let reference = try TangentProcess.launch(["two-layer", "--run-dir", root + "/reference", "--lr", "0.02"]
+                                                  + options.flatMap { ["--" + $0.key, $0.value] }, environment: ["TANGENT_THREADS": "1"])
+        let run = root + "/grid/lr-0.02"
+        let sweep = try TangentProcess.launch(["sweep", spec, "--local", "--threads", "1"], errors: root + "/sweep.log")
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
+        usleep(300_000)
+        XCTAssertTrue(sweep.isRunning, "the sweep ended before the signal")
+        kill(sweep.processIdentifier, SIGTERM)
+        sweep.waitUntilExit()
+        XCTAssertEqual(sweep.terminationStatus, 75, (try? String(contentsOfFile: root + "/sweep.log", encoding: .utf8)) ?? "")
+        let log = try String(contentsOfFile: root + "/grid/logs/lr-0.02.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("stopped by SIGTERM"), log)
+
+        let status = try SweepTestSupport.run(["sweep", "status", spec])
+        XCTAssertTrue(status.output.contains("lr-0.02  unfinished (epoch"), status.output)
+        let resumed = try SweepTestSupport.run(["sweep", spec, "--local", "--threads", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("resume from epoch"), resumed.output)
+        reference.waitUntilExit()
+        XCTAssertEqual(reference.terminationStatus, 0)
+        XCTAssertEqual(try MetricRow.read(path: run + "/metrics.jsonl"), try MetricRow.read(path: root + "/reference/metrics.jsonl"))
+        XCTAssertEqual(try TwoLayerRunFolder(path: run).progress().summary, "finished (epoch 3/3, step 7500)")
     }
 
     func testTheSlurmScriptRunsTheTwoLayerCommands() throws {
