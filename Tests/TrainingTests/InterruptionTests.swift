@@ -55,14 +55,9 @@ final class InterruptionTests: XCTestCase {
         let reference = try TangentProcess.launch(common + ["--run-dir", root + "/reference"])
         let run = root + "/stopped", log = root + "/stopped.log"
         let child = try TangentProcess.launch(common + ["--run-dir", run], errors: log)
-        // Wait for the run to be training (its folder and metric log exist), then ask it to stop.
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
-        usleep(300_000)
-        XCTAssertTrue(child.isRunning, "the run ended before the signal")
-        kill(child.processIdentifier, SIGTERM)
-        child.waitUntilExit()
-        let errors = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        XCTAssertEqual(child.terminationStatus, 75, errors)
+        // Once the run is training (its folder and metric log exist), ask it to stop.
+        let (status, errors) = TangentProcess.stopWithSIGTERM(child, once: run + "/metrics.jsonl", errors: log)
+        XCTAssertEqual(status, 75, errors)
         XCTAssertTrue(errors.contains("stopped by SIGTERM"), errors)
         XCTAssertTrue(errors.contains("tangent train --resume \(run)"), errors)
 

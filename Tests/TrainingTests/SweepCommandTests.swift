@@ -87,12 +87,8 @@ final class SweepCommandTests: XCTestCase {
                                                   + options.flatMap { ["--" + $0.key, $0.value] })
         let run = root + "/grid/lr-0.02"
         let sweep = try TangentProcess.launch(["sweep", spec, "--local"], errors: root + "/sweep.log")
-        for _ in 0..<400 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
-        usleep(500_000)
-        XCTAssertTrue(sweep.isRunning, "the sweep ended before the signal")
-        kill(sweep.processIdentifier, SIGTERM)
-        sweep.waitUntilExit()
-        XCTAssertEqual(sweep.terminationStatus, 75, (try? String(contentsOfFile: root + "/sweep.log", encoding: .utf8)) ?? "")
+        let stopped = TangentProcess.stopWithSIGTERM(sweep, once: run + "/metrics.jsonl", after: 0.5, errors: root + "/sweep.log")
+        XCTAssertEqual(stopped.status, 75, stopped.errors)
         XCTAssertEqual(try RunProgress.read(runDirectory: run).state, .unfinished)
 
         let status = try SweepTestSupport.run(["sweep", "status", spec])
@@ -122,15 +118,7 @@ final class SweepCommandTests: XCTestCase {
             (SweepTestSupport.tinyRun + "slurm:\n  queue: fast\n", "grid.yaml line 11: unknown slurm setting 'queue'"),
             ("train: [1, 2\n", "grid.yaml is not valid YAML"),
         ]
-        for (index, (text, expected)) in cases.enumerated() {
-            let folder = root + "/case\(index)"
-            let spec = try SweepTestSupport.writeSpec(text, in: folder)
-            let result = try SweepTestSupport.run(["sweep", spec, "--local"])
-            XCTAssertNotEqual(result.status, 0, text)
-            XCTAssertTrue(result.output.contains(expected), "expected '\(expected)' in: \(result.output)")
-            XCTAssertFalse(result.output.contains("Fatal error"), result.output)
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["grid.yaml"], "something was written for case \(index)")
-        }
+        try SweepTestSupport.assertRefused(cases, in: root)
     }
 
     func testSlurmSubmissionPrintsTheScriptAndRefusesAMissingOrFailingSbatch() throws {

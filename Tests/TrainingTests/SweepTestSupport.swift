@@ -55,6 +55,23 @@ enum SweepTestSupport {
         try TangentProcess.run(arguments, environment: environment)
     }
 
+    /// Writes each case's grid file into its own folder under `root` and runs `tangent sweep FILE
+    /// --local`: it must fail with the case's expected text in its output, without a trap, and write
+    /// nothing beside the file.
+    static func assertRefused(_ cases: [(String, String)], in root: String,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        for (index, (text, expected)) in cases.enumerated() {
+            let folder = root + "/case\(index)"
+            let spec = try writeSpec(text, in: folder)
+            let result = try run(["sweep", spec, "--local"])
+            XCTAssertNotEqual(result.status, 0, text, file: file, line: line)
+            XCTAssertTrue(result.output.contains(expected), "case \(index): expected '\(expected)' in: \(result.output)", file: file, line: line)
+            XCTAssertFalse(result.output.contains("Fatal error"), result.output, file: file, line: line)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["grid.yaml"], "something was written for case \(index)",
+                           file: file, line: line)
+        }
+    }
+
     /// The model's parameters in the newest checkpoint of `run` (name → bytes).
     static func parameters(of run: String) throws -> [String: [UInt8]] {
         let (_, checkpoint) = try TestRuns.latestCheckpoint(run)

@@ -1,9 +1,6 @@
 import Foundation
 import Tangent
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `tangent sweep` over `tangent two-layer` runs (a `two-layer:` section), through the real process: a
 /// 2×2 grid runs, each run is the run `tangent two-layer` makes with its options, `status` and `collect`
@@ -122,12 +119,8 @@ final class SweepTwoLayerTests: XCTestCase {
                                                   + options.flatMap { ["--" + $0.key, $0.value] }, environment: ["TANGENT_THREADS": "1"])
         let run = root + "/grid/lr-0.02"
         let sweep = try TangentProcess.launch(["sweep", spec, "--local", "--threads", "1"], errors: root + "/sweep.log")
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
-        usleep(300_000)
-        XCTAssertTrue(sweep.isRunning, "the sweep ended before the signal")
-        kill(sweep.processIdentifier, SIGTERM)
-        sweep.waitUntilExit()
-        XCTAssertEqual(sweep.terminationStatus, 75, (try? String(contentsOfFile: root + "/sweep.log", encoding: .utf8)) ?? "")
+        let stopped = TangentProcess.stopWithSIGTERM(sweep, once: run + "/metrics.jsonl", errors: root + "/sweep.log")
+        XCTAssertEqual(stopped.status, 75, stopped.errors)
         let log = try String(contentsOfFile: root + "/grid/logs/lr-0.02.log", encoding: .utf8)
         XCTAssertTrue(log.contains("stopped by SIGTERM"), log)
 
@@ -178,14 +171,6 @@ final class SweepTwoLayerTests: XCTestCase {
             ("train:\n  epochs: 1\n" + base, "grid.yaml line 3: a grid runs one command: give train: (line 1) or two-layer:, not both"),
             ("two-layer: 3\n", "grid.yaml line 1: two-layer: takes option: value lines"),
         ]
-        for (index, (text, expected)) in cases.enumerated() {
-            let folder = root + "/case\(index)"
-            let spec = try SweepTestSupport.writeSpec(text, in: folder)
-            let result = try SweepTestSupport.run(["sweep", spec, "--local"])
-            XCTAssertNotEqual(result.status, 0, text)
-            XCTAssertTrue(result.output.contains(expected), "case \(index): expected '\(expected)' in: \(result.output)")
-            XCTAssertFalse(result.output.contains("Fatal error"), result.output)
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["grid.yaml"], "something was written for case \(index)")
-        }
+        try SweepTestSupport.assertRefused(cases, in: root)
     }
 }

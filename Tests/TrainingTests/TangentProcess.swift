@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the real `tangent` executable from tests (crash safety, thread-count determinism).
 enum TangentProcess {
@@ -55,5 +58,18 @@ enum TangentProcess {
         }
         try p.run()
         return p
+    }
+
+    /// Waits until `process` has written `path` (its run has begun), lets it run `after` seconds more,
+    /// sends it SIGTERM and waits for its end; returns its status and the text of `errors` (its standard
+    /// error). Fails the test if the process ended before the signal.
+    static func stopWithSIGTERM(_ process: Process, once path: String, after seconds: Double = 0.3, errors: String,
+                                file: StaticString = #filePath, line: UInt = #line) -> (status: Int32, errors: String) {
+        for _ in 0..<400 where !FileManager.default.fileExists(atPath: path) { usleep(50_000) }
+        usleep(UInt32(seconds * 1_000_000))
+        XCTAssertTrue(process.isRunning, "the process ended before the signal", file: file, line: line)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
     }
 }

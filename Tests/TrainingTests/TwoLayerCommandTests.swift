@@ -1,9 +1,6 @@
 import Foundation
 import Tangent
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `tangent two-layer` end to end: a run, its exact resume, a stop by SIGTERM (status 75, resumed
 /// exactly), and options refused before anything is written.
@@ -61,13 +58,8 @@ final class TwoLayerCommandTests: XCTestCase {
         let reference = try TangentProcess.launch(common + ["--run-dir", root + "/reference"], environment: ["TANGENT_THREADS": "1"])
         let run = root + "/stopped", log = root + "/stopped.log"
         let child = try TangentProcess.launch(common + ["--run-dir", run], errors: log, environment: ["TANGENT_THREADS": "1"])
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: run + "/metrics.jsonl") { usleep(50_000) }
-        usleep(300_000)
-        XCTAssertTrue(child.isRunning, "the run ended before the signal")
-        kill(child.processIdentifier, SIGTERM)
-        child.waitUntilExit()
-        let errors = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        XCTAssertEqual(child.terminationStatus, 75, errors)
+        let (status, errors) = TangentProcess.stopWithSIGTERM(child, once: run + "/metrics.jsonl", errors: log)
+        XCTAssertEqual(status, 75, errors)
         XCTAssertTrue(errors.contains("stopped by SIGTERM after step") && errors.contains("the state is saved in \(run)/checkpoint.safetensors.zst"), errors)
         XCTAssertTrue(errors.contains("tangent two-layer --resume --run-dir \(run)"), errors)
         let progress = try TwoLayerRunFolder(path: run).progress()
