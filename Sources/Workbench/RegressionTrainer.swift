@@ -149,7 +149,7 @@ public final class RegressionTrainer {
     }
 
     /// Trains until `settings.epochs` epochs are complete, continuing from the current state. Stops
-    /// with ``TrainingInterrupted`` when an `Interruption` is requested (see ``trainEpoch()``).
+    /// with `TrainingInterrupted` when an `Interruption` is requested (see ``trainEpoch()``).
     public func fit() throws {
         while epoch < settings.epochs {
             try trainEpoch()
@@ -160,7 +160,7 @@ public final class RegressionTrainer {
 
     /// The rest of the current epoch's steps, then the measures (when due). When an `Interruption` is
     /// requested it stops after the step in progress if the epoch has steps left, throwing
-    /// ``TrainingInterrupted`` (without a checkpoint path: the caller saves ``checkpoint()``, which holds
+    /// `TrainingInterrupted` (without a checkpoint path: the caller saves ``checkpoint()``, which holds
     /// the epoch's progress, and a restored run finishes the epoch as an uninterrupted one would).
     public func trainEpoch() throws {
         switch data {
@@ -197,7 +197,7 @@ public final class RegressionTrainer {
         }
     }
 
-    /// Throws ``TrainingInterrupted`` (after synchronizing the metric log) when an `Interruption` is
+    /// Throws `TrainingInterrupted` (after synchronizing the metric log) when an `Interruption` is
     /// pending; the caller saves ``checkpoint()`` and the run resumes exactly from it.
     public func stopIfRequested() throws {
         guard let signal = Interruption.pendingSignal else { return }

@@ -18,11 +18,28 @@ final class SweepTwoLayerTests: XCTestCase {
             + "runs: out/tl\ngrid:\n  regime: [random-features, full]\n  alpha: [1, 4]\nslurm:\n  cpus: 1\n"
     }
 
+    /// Runs `tangent ARGUMENTS`, which must succeed, and returns its output.
+    private func succeed(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try SweepTestSupport.run(arguments)
+        XCTAssertEqual(result.status, 0, result.output, file: file, line: line)
+        return result.output
+    }
+
+    /// Runs the grid `spec` here two at a time: its output must contain `saying`, and every run in
+    /// `runs` must then be in the state `leaving`.
+    private func sweepLocally(_ spec: String, saying: String, leaving summary: String, in runs: String,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        let output = try succeed(["sweep", spec, "--local", "-j", "2"], file: file, line: line)
+        XCTAssertTrue(output.contains(saying), output, file: file, line: line)
+        for name in names {
+            XCTAssertEqual(try TwoLayerRunFolder(path: runs + "/" + name).progress().summary, summary, name, file: file, line: line)
+        }
+    }
+
     /// `tangent two-layer` run directly with the grid's options for `regime` and `alpha`.
     private func direct(_ folder: String, regime: String, alpha: String, epochs: Int) throws {
-        let r = try SweepTestSupport.run(["two-layer", "--run-dir", folder, "--epochs", "\(epochs)", "--regime", regime, "--alpha", alpha]
-                                         + SweepTestSupport.tinyTwoLayerArguments)
-        XCTAssertEqual(r.status, 0, r.output)
+        _ = try succeed(["two-layer", "--run-dir", folder, "--epochs", "\(epochs)", "--regime", regime, "--alpha", alpha]
+                        + SweepTestSupport.tinyTwoLayerArguments)
     }
 
     func testATwoLayerGridRunsCollectsAndResumesWhenExtended() throws {
@@ -34,18 +51,12 @@ final class SweepTwoLayerTests: XCTestCase {
         try direct(early, regime: "full", alpha: "1", epochs: 0)
         XCTAssertEqual(try TwoLayerRunFolder(path: early).progress(targetEpochs: 2).state, .started)
 
-        let dry = try SweepTestSupport.run(["sweep", spec, "--local", "--dry-run", "--threads", "1"])
-        XCTAssertEqual(dry.status, 0, dry.output)
-        XCTAssertTrue(dry.output.contains("regime-full_alpha-4 (start): TANGENT_THREADS=1 tangent two-layer --dimension 6"), dry.output)
-        XCTAssertTrue(dry.output.contains("regime-full_alpha-1 (start again (no checkpoint yet)): TANGENT_THREADS=1 tangent two-layer --resume --run-dir \(early) --epochs 2"),
-                      dry.output)
+        let dry = try succeed(["sweep", spec, "--local", "--dry-run", "--threads", "1"])
+        XCTAssertTrue(dry.contains("regime-full_alpha-4 (start): TANGENT_THREADS=1 tangent two-layer --dimension 6"), dry)
+        XCTAssertTrue(dry.contains("regime-full_alpha-1 (start again (no checkpoint yet)): TANGENT_THREADS=1 tangent two-layer --resume --run-dir \(early) --epochs 2"),
+                      dry)
 
-        let first = try SweepTestSupport.run(["sweep", spec, "--local", "-j", "2"])
-        XCTAssertEqual(first.status, 0, first.output)
-        XCTAssertTrue(first.output.contains("all 4 runs finished"), first.output)
-        for name in names {
-            XCTAssertEqual(try TwoLayerRunFolder(path: runs + "/" + name).progress().summary, "finished (epoch 2/2, step 8)", name)
-        }
+        try sweepLocally(spec, saying: "all 4 runs finished", leaving: "finished (epoch 2/2, step 8)", in: runs)
         // Each run is the run `tangent two-layer` makes with its options (the restarted one too).
         for (name, regime, alpha) in [("regime-full_alpha-4", "full", "4"), ("regime-full_alpha-1", "full", "1")] {
             try direct(root + "/direct-" + name, regime: regime, alpha: alpha, epochs: 2)
@@ -54,16 +65,14 @@ final class SweepTwoLayerTests: XCTestCase {
         XCTAssertNotEqual(try MetricRow.read(path: runs + "/regime-full_alpha-1/metrics.jsonl"),
                           try MetricRow.read(path: runs + "/regime-full_alpha-4/metrics.jsonl"))
 
-        let again = try SweepTestSupport.run(["sweep", spec, "--local"])
-        XCTAssertTrue(again.status == 0 && again.output.contains("nothing to do"), again.output)
-        let status = try SweepTestSupport.run(["sweep", "status", spec])
-        XCTAssertEqual(status.status, 0, status.output)
+        let again = try succeed(["sweep", spec, "--local"])
+        XCTAssertTrue(again.contains("nothing to do"), again)
+        let status = try succeed(["sweep", "status", spec])
         let pad = String(repeating: " ", count: "regime-random-features_alpha-1".count - "regime-full_alpha-4".count + 2)
-        XCTAssertTrue(status.output.contains("regime-full_alpha-4\(pad)finished (epoch 2/2, step 8)"), status.output)
-        XCTAssertTrue(status.output.contains("4 finished"), status.output)
+        XCTAssertTrue(status.contains("regime-full_alpha-4\(pad)finished (epoch 2/2, step 8)"), status)
+        XCTAssertTrue(status.contains("4 finished"), status)
 
-        let collect = try SweepTestSupport.run(["sweep", "collect", spec])
-        XCTAssertEqual(collect.status, 0, collect.output)
+        _ = try succeed(["sweep", "collect", spec])
         let final = try String(contentsOfFile: runs + "/collected/final.csv", encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(final.count, 5)
         XCTAssertTrue(final[0].hasPrefix("run,state,regime,alpha,epoch,"), final[0])
@@ -81,17 +90,11 @@ final class SweepTwoLayerTests: XCTestCase {
 
         // Extended to 4 epochs: every run resumes from its epoch-2 checkpoint and ends as a 4-epoch run.
         try grid(epochs: 4).write(toFile: spec, atomically: true, encoding: .utf8)
-        let slurm = try SweepTestSupport.run(["sweep", spec, "--slurm", "--dry-run"])
-        XCTAssertEqual(slurm.status, 0, slurm.output)
-        XCTAssertTrue(slurm.output.contains("#   3 regime-full_alpha-4 (resume from epoch 2, step 8): tangent two-layer --resume --run-dir \(runs)/regime-full_alpha-4 --epochs 4"),
-                      slurm.output)
-        let extended = try SweepTestSupport.run(["sweep", spec, "--local", "-j", "2"])
-        XCTAssertEqual(extended.status, 0, extended.output)
-        XCTAssertTrue(extended.output.contains("started regime-full_alpha-4 (resume from epoch 2, step 8)"), extended.output)
-        for name in names {
-            XCTAssertEqual(try TwoLayerRunFolder(path: runs + "/" + name).progress().summary, "finished (epoch 4/4, step 16)", name)
-            XCTAssertEqual(try TwoLayerRunFolder(path: runs + "/" + name).storedExperiment().training.epochs, 4, name)
-        }
+        let slurm = try succeed(["sweep", spec, "--slurm", "--dry-run"])
+        XCTAssertTrue(slurm.contains("#   3 regime-full_alpha-4 (resume from epoch 2, step 8): tangent two-layer --resume --run-dir \(runs)/regime-full_alpha-4 --epochs 4"),
+                      slurm)
+        try sweepLocally(spec, saying: "started regime-full_alpha-4 (resume from epoch 2, step 8)", leaving: "finished (epoch 4/4, step 16)", in: runs)
+        for name in names { XCTAssertEqual(try TwoLayerRunFolder(path: runs + "/" + name).storedExperiment().training.epochs, 4, name) }
         try direct(root + "/direct-4", regime: "full", alpha: "4", epochs: 4)
         XCTAssertEqual(try MetricRow.read(path: runs + "/regime-full_alpha-4/metrics.jsonl"), try MetricRow.read(path: root + "/direct-4/metrics.jsonl"))
         let parameters = { (folder: String) throws -> [String: [UInt8]] in
@@ -124,11 +127,10 @@ final class SweepTwoLayerTests: XCTestCase {
         let log = try String(contentsOfFile: root + "/grid/logs/lr-0.02.log", encoding: .utf8)
         XCTAssertTrue(log.contains("stopped by SIGTERM"), log)
 
-        let status = try SweepTestSupport.run(["sweep", "status", spec])
-        XCTAssertTrue(status.output.contains("lr-0.02  unfinished (epoch"), status.output)
-        let resumed = try SweepTestSupport.run(["sweep", spec, "--local", "--threads", "1"])
-        XCTAssertEqual(resumed.status, 0, resumed.output)
-        XCTAssertTrue(resumed.output.contains("resume from epoch"), resumed.output)
+        let status = try succeed(["sweep", "status", spec])
+        XCTAssertTrue(status.contains("lr-0.02  unfinished (epoch"), status)
+        let resumed = try succeed(["sweep", spec, "--local", "--threads", "1"])
+        XCTAssertTrue(resumed.contains("resume from epoch"), resumed)
         reference.waitUntilExit()
         XCTAssertEqual(reference.terminationStatus, 0)
         XCTAssertEqual(try MetricRow.read(path: run + "/metrics.jsonl"), try MetricRow.read(path: root + "/reference/metrics.jsonl"))
@@ -138,15 +140,14 @@ final class SweepTwoLayerTests: XCTestCase {
     func testTheSlurmScriptRunsTheTwoLayerCommands() throws {
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-sweep-two-layer-slurm")
         let spec = try SweepTestSupport.writeSpec(grid(epochs: 2), in: root)
-        let dry = try SweepTestSupport.run(["sweep", spec, "--slurm", "--dry-run", "--time", "00:05:00"])
-        XCTAssertEqual(dry.status, 0, dry.output)
+        let dry = try succeed(["sweep", spec, "--slurm", "--dry-run", "--time", "00:05:00"])
         let runs = root + "/out/tl"
         for line in ["#SBATCH --array=0-3", "#SBATCH --time=00:05:00", "#SBATCH --signal=B:TERM@300",
                      "runs=('regime-random-features_alpha-1' 'regime-random-features_alpha-4' 'regime-full_alpha-1' 'regime-full_alpha-4')",
                      "#   0 regime-random-features_alpha-1 (start): tangent two-layer " + SweepTestSupport.tinyTwoLayerArguments.joined(separator: " ")
                         + " --epochs 2 --regime random-features --alpha 1 --run-dir \(runs)/regime-random-features_alpha-1",
                      "sweep task '\(root)/grid.yaml' \"$run\" &", "if [ \"$status\" -eq 75 ]; then", "scontrol requeue"] {
-            XCTAssertTrue(dry.output.contains(line), "missing \(line) in:\n\(dry.output)")
+            XCTAssertTrue(dry.contains(line), "missing \(line) in:\n\(dry)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: runs), "a dry run wrote files")
     }
