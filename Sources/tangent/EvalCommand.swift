@@ -97,7 +97,7 @@ struct EvalCommand: ParsableCommand {
                 let crafted = try RobustEvaluation.evaluateKeepingExamples(source?.objective ?? target, images: images, labels: labels,
                                                                            attack: kind, rng: &rng)
                 var row = EvalRow(epsilon: e, kind: kind, examples: n)
-                if let source {
+                if source != nil {
                     let clean = try RobustEvaluation.score(target, images: images, labels: labels)
                     let transferred = try RobustEvaluation.score(target, images: crafted.adversarial, labels: labels)
                     (row.cleanAccuracy, row.robustAccuracy, row.adversarialLoss) = (clean.accuracy, transferred.accuracy, transferred.loss)

@@ -119,7 +119,7 @@ final class CommandLineOptionTests: XCTestCase {
             (["bench", "--batch-size", "0"], "--batch-size must be positive, got 0"),
             (["eval", "missing-run", "--test-subset=-5"], "--test-subset must be positive, got -5"),
             (["eval", "missing-run", "--test-subset", "0"], "--test-subset must be positive, got 0"),
-            (["eval", "missing-run", "--steps=-2"], "--steps must be at least 0, got -2"),
+            (["eval", "missing-run", "--steps=0"], "--steps must be at least 1, got 0"),
             (["eval", "missing-run", "--eps=-0.3"], "--eps: '-0.3' is not a finite non-negative number"),
         ]
         let cwd = TangentProcess.temporaryFolder(for: self, prefix: "tangent-cli-other")

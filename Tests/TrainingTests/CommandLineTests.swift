@@ -26,8 +26,9 @@ final class CommandLineTests: XCTestCase {
         let rows = evaluated.output.split(separator: "\n").filter { $0.hasPrefix("0.") }
         XCTAssertEqual(rows.count, 2, evaluated.output)
         // At ε = 0 the robust accuracy is the clean accuracy.
-        let zero = rows[0].split(separator: " ")
-        XCTAssertEqual(zero[1], zero[2], evaluated.output)
+        let zero = rows[0].split(separator: " ")  // eps, attack, clean, robust, loss
+        XCTAssertEqual(zero[1], "pgd", evaluated.output)
+        XCTAssertEqual(zero[2], zero[3], evaluated.output)
 
         let analyzed = try TangentProcess.run(["analyze", run])
         XCTAssertEqual(analyzed.status, 0, analyzed.output)
