@@ -14,8 +14,28 @@ public struct FeatureEvaluation: Sendable, Equatable {
     /// One report per attack, in the order the attacks were given: the attack climbs f_j's own loss.
     public let reports: [RobustnessReport]
 
+    /// An evaluation from its parts (e.g. the reports of several ``EigenFeatures/evaluate(features:images:labels:attacks:loss:norm:batchSize:rng:)``
+    /// runs with different losses, joined).
+    public init(feature: Int, eigenvalue: Double, cleanAccuracy: Double, reports: [RobustnessReport]) {
+        self.feature = feature
+        self.eigenvalue = eigenvalue
+        self.cleanAccuracy = cleanAccuracy
+        self.reports = reports
+    }
+
     /// Robustness: the accuracy of f_j under the first attack (nil when no attack was run).
     public var robustAccuracy: Double? { reports.first?.robustAccuracy }
+
+    /// Whether robustness falls with the index: Spearman's ρ (``RankCorrelation/spearman(_:)``) between
+    /// j and the accuracy under attack `attackIndex` over the evaluations of the features in `features`
+    /// (the paper's pattern gives a clearly negative value). Nil when it is not defined (fewer than two
+    /// such evaluations with that attack, or one of the two constant).
+    public static func robustnessTrend(_ evaluations: [FeatureEvaluation], features: ClosedRange<Int>,
+                                       attackIndex: Int = 0) -> Double? {
+        RankCorrelation.spearman(evaluations.filter {
+            features.contains($0.feature) && $0.reports.indices.contains(attackIndex)
+        }.map { (x: Double($0.feature), y: $0.reports[attackIndex].robustAccuracy) })
+    }
 }
 
 extension EigenFeatures {

@@ -1,5 +1,6 @@
 import Autodiff
 import Datasets
+import Kernels
 
 /// How the images of a kernel task are taken from a data set split.
 public enum KernelSampleSelection: String, Sendable, CaseIterable, Codable {
@@ -9,6 +10,10 @@ public enum KernelSampleSelection: String, Sendable, CaseIterable, Codable {
     /// The first ⌊N/k⌋ images of each of the task's k classes (the first N mod k classes one more),
     /// kept in file order: the same images as ``first`` on a shuffled split, balanced on a grouped one.
     case perClass = "per-class"
+    /// A seeded random sample: the task's images in the order of a shuffle by `Xoshiro256(seed:)` (the
+    /// same images for the same seed), for files grouped by class when a mix of classes in their natural
+    /// proportions is wanted rather than balanced counts.
+    case shuffled
 }
 
 /// A data set that does not hold the images a kernel task asks for.
@@ -17,6 +22,8 @@ public enum KernelSampleError: Error, CustomStringConvertible, Equatable {
     case notEnoughImages(split: String, classes: String, requested: Int, available: Int)
     /// A task class that is not a label of the data set (`classCount` classes).
     case classOutsideDataset(split: String, label: Int32, classCount: Int)
+    /// A negative number of images was asked for.
+    case negativeCount(Int)
 
     /// A sentence naming the split, the classes and the counts.
     public var description: String {
@@ -25,6 +32,8 @@ public enum KernelSampleError: Error, CustomStringConvertible, Equatable {
             return "\(split) holds \(available) images of \(classes); \(requested) were asked for"
         case .classOutsideDataset(let split, let label, let classCount):
             return "class \(label) is not a label of \(split), which has classes 0–\(classCount - 1)"
+        case .negativeCount(let count):
+            return "\(count) images were asked for; the number of images cannot be negative"
         }
     }
 }
@@ -40,13 +49,27 @@ extension KernelTask {
 
     /// `count` images of the task's classes from `data` as an NCHW batch with their original labels (the
     /// labels a ``KernelPredictor`` of this task reads).
+    /// - Parameter seed: the seed of ``KernelSampleSelection/shuffled`` (ignored by the other selections).
     /// - Throws: ``KernelSampleError/classOutsideDataset(split:label:classCount:)`` for a task class the
     ///   data set does not have, ``KernelSampleError/notEnoughImages(split:classes:requested:available:)``
-    ///   when the split (or, per class, one class) holds fewer images than asked for; a task that is not
-    ///   valid (``validate()``).
-    public func samples(from data: ImageDataset, count: Int,
-                        selection: KernelSampleSelection) throws -> (inputs: Tensor, labels: [Int32]) {
+    ///   when the split (or, per class, one class) holds fewer images than asked for,
+    ///   ``KernelSampleError/negativeCount(_:)``; a task that is not valid (``validate()``).
+    public func samples(from data: ImageDataset, count: Int, selection: KernelSampleSelection,
+                        seed: UInt64 = 0) throws -> (inputs: Tensor, labels: [Int32]) {
+        try samples(from: data, counts: [count], selection: selection, seed: seed)[0]
+    }
+
+    /// Disjoint batches of the task's images from one split, e.g. a test and a validation set: the
+    /// images `selection` would pick for the sum of `counts`, cut into consecutive parts of those sizes —
+    /// for ``KernelSampleSelection/perClass`` each part balanced on its own (part 1 takes the first
+    /// ⌊c₁/k⌋ of each class, part 2 the next ⌊c₂/k⌋, …), for ``KernelSampleSelection/shuffled`` the
+    /// parts of one seeded shuffle. Within a part, ``KernelSampleSelection/first`` and
+    /// ``KernelSampleSelection/perClass`` keep file order.
+    /// - Throws: as ``samples(from:count:selection:seed:)``, counting the images of all parts.
+    public func samples(from data: ImageDataset, counts: [Int], selection: KernelSampleSelection,
+                        seed: UInt64 = 0) throws -> [(inputs: Tensor, labels: [Int32])] {
         try validate()
+        if let negative = counts.first(where: { $0 < 0 }) { throw KernelSampleError.negativeCount(negative) }
         let wanted = classes
         if let outside = wanted.first(where: { $0 < 0 || Int($0) >= data.classNames.count }) {
             throw KernelSampleError.classOutsideDataset(split: data.name, label: outside, classCount: data.classNames.count)
@@ -54,33 +77,53 @@ extension KernelTask {
         let names = wanted.count == 2
             ? "\(data.classNames[Int(wanted[0])]) and \(data.classNames[Int(wanted[1])])"
             : "\(wanted.count) classes"
+        let total = counts.reduce(0) { $0.addingReportingOverflow($1).overflow ? Int.max : $0 + $1 }
         var slot = [Int](repeating: -1, count: data.classNames.count)
         for (k, label) in wanted.enumerated() { slot[Int(label)] = k }
-        var indices: [Int] = []
+        let candidates = data.labels.indices.filter { slot[Int(data.labels[$0])] >= 0 }
+
+        var parts: [[Int]] = []
         switch selection {
-        case .first:
-            indices = data.labels.indices.filter { slot[Int(data.labels[$0])] >= 0 }
-            guard indices.count >= count else {
-                throw KernelSampleError.notEnoughImages(split: data.name, classes: names, requested: count, available: indices.count)
+        case .first, .shuffled:
+            guard candidates.count >= total else {
+                throw KernelSampleError.notEnoughImages(split: data.name, classes: names, requested: total,
+                                                        available: candidates.count)
             }
-            indices = Array(indices.prefix(count))
+            var order = Array(candidates.indices)
+            if selection == .shuffled {
+                var rng = Xoshiro256(seed: seed)
+                order.shuffle(using: &rng)
+            }
+            var start = 0
+            for c in counts {
+                parts.append(order[start..<(start + c)].map { candidates[$0] })
+                start += c
+            }
         case .perClass:
             let k = wanted.count
-            let quota = (0..<k).map { count / k + ($0 < count % k ? 1 : 0) }
-            var taken = [Int](repeating: 0, count: k)
-            for i in data.labels.indices {
-                let s = slot[Int(data.labels[i])]
-                if s >= 0, taken[s] < quota[s] {
-                    taken[s] += 1
-                    indices.append(i)
+            var byClass = [[Int]](repeating: [], count: k)
+            for i in candidates { byClass[slot[Int(data.labels[i])]].append(i) }
+            var used = [Int](repeating: 0, count: k)
+            let quotas = counts.map { c in (0..<k).map { c / k + ($0 < c % k ? 1 : 0) } }
+            for s in 0..<k {
+                let requested = quotas.reduce(0) { $0 + $1[s] }
+                guard byClass[s].count >= requested else {
+                    throw KernelSampleError.notEnoughImages(split: data.name, classes: data.classNames[Int(wanted[s])],
+                                                            requested: requested, available: byClass[s].count)
                 }
             }
-            if let short = (0..<k).first(where: { taken[$0] < quota[$0] }) {
-                throw KernelSampleError.notEnoughImages(split: data.name, classes: data.classNames[Int(wanted[short])],
-                                                        requested: quota[short], available: taken[short])
+            for quota in quotas {
+                var part: [Int] = []
+                for s in 0..<k {
+                    part += byClass[s][used[s]..<(used[s] + quota[s])]
+                    used[s] += quota[s]
+                }
+                parts.append(part.sorted())
             }
         }
-        let (images, labels) = data.batch(indices: indices)
-        return (Tensor(shape: [indices.count, data.channels, data.height, data.width], scalars: images), labels)
+        return parts.map { indices in
+            let (images, labels) = data.batch(indices: indices)
+            return (Tensor(shape: [indices.count, data.channels, data.height, data.width], scalars: images), labels)
+        }
     }
 }

@@ -35,11 +35,24 @@ enum KernelAttackChoice: String, CaseIterable {
     var normName: String { self == .pgdL2 ? "l2" : "linf" }
 }
 
-/// The attack options of `tangent kernel attack`.
+/// One attack at one ε, as the attack options ask for it.
+struct KernelAttackSetting {
+    let choice: KernelAttackChoice
+    let epsilon: Float
+    let kind: AttackKind
+    let loss: KernelAttackLoss
+    var norm: PerturbationNorm { choice.norm }
+    /// "fgsm ε 0.03137".
+    var label: String { "\(choice.rawValue) ε \(String(format: "%.5g", epsilon))" }
+    /// "fgsm_eps_0.03137": a CSV column or file-name stem.
+    var key: String { "\(choice.rawValue)_eps_\(String(format: "%.5g", epsilon))" }
+}
+
+/// The attack options of `tangent kernel attack` and `tangent features`.
 struct KernelAttackOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Comma-separated attacks: fgsm, pgd, pgd-l2, taylor, max-of-k, sum-of-k, cw (all but fgsm are PGD on their loss).",
+    @Option(help: ArgumentHelp("Comma-separated attacks: fgsm, pgd, pgd-l2, taylor, max-of-k, sum-of-k, cw (all but fgsm are PGD on their loss). Default: fgsm,pgd (kernel attack), fgsm (features).",
                                valueName: "attacks"))
-    var attack: String = "fgsm,pgd"
+    var attack: String?
     @Option(help: ArgumentHelp("Comma-separated ε values (fractions such as 8/255 allowed); the ℓ2 radius for pgd-l2. Default: 0.3 (MNIST), 8/255 (CIFAR-10).",
                                valueName: "list"))
     var eps: String?
@@ -51,27 +64,23 @@ struct KernelAttackOptions: ParsableArguments {
     @Option(help: "Confidence κ of the cw margin loss (inf: never capped).") var confidence: Double = .infinity
     @Option(help: "Test images attacked per batch.") var attackBatchSize: Int = 500
     @Option(help: "Seed of random starts.") var seed: UInt64 = 0
-    @Option(help: "Save the attacked test images (one attack, one ε) to this file (.safetensors.zst), for `tangent eval --attack-from`.")
-    var saveAdversarial: String?
 
     func validate() throws {
-        _ = try attacks()
-        if let eps { _ = try NumberArgument.nonNegativeList(eps, option: "--eps") }
+        _ = try attacks(default: "fgsm")
+        if let eps {
+            try requireOption(!(try NumberArgument.nonNegativeList(eps, option: "--eps")).isEmpty, "--eps needs at least one value")
+        }
         try requireOption(stepSize.isFinite && stepSize > 0, "--step-size must be finite and positive, got \(stepSize)")
         try requireOption(steps >= 1, "--steps must be at least 1, got \(steps)")
         try requireOption(k >= 1, "--k must be at least 1, got \(k)")
         try requireOption(!confidence.isNaN && confidence >= 0, "--confidence must be at least 0 (or inf), got \(confidence)")
         try requireOption(attackBatchSize >= 1, "--attack-batch-size must be positive, got \(attackBatchSize)")
-        if saveAdversarial != nil {
-            let count = try attacks().count * (try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
-            try requireOption(count == 1, "--save-adversarial saves the examples of one attack at one ε; --attack and --eps give \(count)")
-        }
     }
 
-    /// The attacks of `--attack`, without repeats.
-    func attacks() throws -> [KernelAttackChoice] {
+    /// The attacks of `--attack` (or of `defaultList` without it), without repeats.
+    func attacks(default defaultList: String) throws -> [KernelAttackChoice] {
         var chosen: [KernelAttackChoice] = []
-        for name in attack.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for name in (attack ?? defaultList).split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let a = KernelAttackChoice(rawValue: name) else {
                 throw ValidationError("--attack: '\(name)' is not an attack; choose from \(KernelAttackChoice.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -80,47 +89,46 @@ struct KernelAttackOptions: ParsableArguments {
         return chosen
     }
 
-    /// Runs every attack at every ε on the problem's test images.
-    func run(on problem: KernelProblem) throws -> [KernelAttackResult] {
-        let task = problem.predictor.task
-        let list = try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps") } ?? [PGDConfiguration.paper(cifar: problem.dataset == .cifar10).epsilon]
-        let objectives = try attacks().map { a in
-            (a, try KernelAttackObjective(predictor: problem.predictor, loss: a.loss(task: task, k: k, confidence: confidence)))
-        }
-        var results: [KernelAttackResult] = []
-        for (choice, objective) in objectives {
-            for e in list {
+    /// Every attack at every ε, attack by attack, for a predictor of `task` on `dataset`'s images.
+    func settings(task: KernelTask, dataset: DatasetKind, defaultAttacks: String) throws -> [KernelAttackSetting] {
+        let list = try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps") } ?? [PGDConfiguration.paper(cifar: dataset == .cifar10).epsilon]
+        return try attacks(default: defaultAttacks).flatMap { choice in
+            list.map { e in
                 let kind: AttackKind = choice == .fgsm
                     ? .fgsm(epsilon: e)
                     : .pgd(PGDConfiguration(epsilon: e, stepSize: stepSize, steps: steps, randomStart: randomStart, clipEveryStep: clipEveryStep))
-                var rng = Xoshiro256(seed: seed)
-                let start = DispatchTime.now().uptimeNanoseconds
-                let (report, adversarial) = try RobustEvaluation.evaluateKeepingExamples(
-                    objective, images: problem.testInputs, labels: problem.testLabels, attack: kind, norm: choice.norm,
-                    batchSize: attackBatchSize, rng: &rng)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                // Float settings as the shortest decimals that round to them (0.01, not 0.009999999776).
-                func decimal(_ v: Float) -> Double { Double(v.description) ?? Double(v) }
-                let result = KernelAttackResult(attack: choice.rawValue, loss: objective.loss.description, norm: choice.normName,
-                                                epsilon: decimal(e), steps: choice == .fgsm ? 1 : steps,
-                                                stepSize: decimal(choice == .fgsm ? e : stepSize),
-                                                randomStart: choice != .fgsm && randomStart, accuracy: report.robustAccuracy,
-                                                cleanLoss: report.cleanLoss, adversarialLoss: report.adversarialLoss,
-                                                seconds: seconds)
-                print(choice.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-                      + String(format: " ε %-8.5g accuracy %.4f  loss %.4f → %.4f  (%.2f s)", e,
-                             report.robustAccuracy, report.cleanLoss, report.adversarialLoss, seconds))
-                if let warning = report.gradientMaskingWarning { print("warning: \(warning)") }
-                results.append(result)
-                if let saveAdversarial {
-                    try AdversarialExampleSet(clean: problem.testInputs, adversarial: adversarial, labels: problem.testLabels, provenance: [
-                        "attack": choice.rawValue, "loss": objective.loss.description, "norm": choice.normName, "epsilon": "\(e)",
-                        "steps": "\(result.steps)", "step_size": "\(result.stepSize)", "random_start": "\(result.randomStart)",
-                        "dataset": problem.dataset.rawValue,
-                        "source": "kernel predictor \(problem.kernelDescription), \(problem.trainLabels.count) training images, \(problem.taskDescription)",
-                    ]).write(to: saveAdversarial)
-                    print("saved the adversarial examples to \(saveAdversarial)")
-                }
+                return KernelAttackSetting(choice: choice, epsilon: e, kind: kind, loss: choice.loss(task: task, k: k, confidence: confidence))
+            }
+        }
+    }
+
+    /// Runs every attack at every ε against `predictor` on the problem's test images; with
+    /// `saveAdversarial`, the attacked test images of the (one) attack are saved to that file.
+    func run(on predictor: KernelPredictor, problem: KernelProblem, saveAdversarial: String? = nil) throws -> [KernelAttackResult] {
+        var results: [KernelAttackResult] = []
+        for setting in try settings(task: predictor.task, dataset: problem.dataset, defaultAttacks: "fgsm,pgd") {
+            let objective = try KernelAttackObjective(predictor: predictor, loss: setting.loss)
+            var rng = Xoshiro256(seed: seed)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let (report, adversarial) = try RobustEvaluation.evaluateKeepingExamples(
+                objective, images: problem.testInputs, labels: problem.testLabels, attack: setting.kind, norm: setting.norm,
+                batchSize: attackBatchSize, rng: &rng)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let result = KernelAttackResult(setting, loss: objective.loss, steps: steps, stepSize: stepSize,
+                                            randomStart: randomStart, report: report, seconds: seconds)
+            print(setting.choice.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                  + String(format: " ε %-8.5g accuracy %.4f  loss %.4f → %.4f  (%.2f s)", setting.epsilon,
+                         report.robustAccuracy, report.cleanLoss, report.adversarialLoss, seconds))
+            if let warning = report.gradientMaskingWarning { print("warning: \(warning)") }
+            results.append(result)
+            if let saveAdversarial {
+                try AdversarialExampleSet(clean: problem.testInputs, adversarial: adversarial, labels: problem.testLabels, provenance: [
+                    "attack": setting.choice.rawValue, "loss": objective.loss.description, "norm": setting.choice.normName,
+                    "epsilon": "\(setting.epsilon)", "steps": "\(result.steps)", "step_size": "\(result.stepSize)",
+                    "random_start": "\(result.randomStart)", "dataset": problem.dataset.rawValue,
+                    "source": "kernel predictor \(problem.kernelDescription), \(problem.trainLabels.count) training images, \(problem.taskDescription)",
+                ]).write(to: saveAdversarial)
+                print("saved the adversarial examples to \(saveAdversarial)")
             }
         }
         return results

@@ -19,10 +19,10 @@ struct KernelFitCommand: ParsableCommand {
 
     func run() throws {
         let p = try problem.makeProblem()
-        p.printSummary()
-        let clean = try p.predictor.accuracy(p.testInputs, labels: p.testLabels)
+        let fit = try p.fitPrintingSummary()
+        let clean = try fit.predictor.accuracy(p.testInputs, labels: p.testLabels)
         print(String(format: "clean test accuracy %.4f", clean))
-        try KernelResults(command: "fit", problem: p, cleanAccuracy: clean, attacks: []).write(to: problem.out)
+        try KernelResults(command: "fit", problem: p, fit: fit, cleanAccuracy: clean, attacks: []).write(to: problem.out)
         print("wrote \(problem.out)/results.json, results.csv")
     }
 }
@@ -41,14 +41,24 @@ struct KernelAttackCommand: ParsableCommand {
 
     @OptionGroup var problem: KernelProblemOptions
     @OptionGroup var attacks: KernelAttackOptions
+    @Option(help: "Save the attacked test images (one attack, one ε) to this file (.safetensors.zst), for `tangent eval --attack-from`.")
+    var saveAdversarial: String?
+
+    func validate() throws {
+        if saveAdversarial != nil {
+            let count = try attacks.attacks(default: "fgsm,pgd").count
+                * (try attacks.eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
+            try requireOption(count == 1, "--save-adversarial saves the examples of one attack at one ε; --attack and --eps give \(count)")
+        }
+    }
 
     func run() throws {
         let p = try problem.makeProblem()
-        p.printSummary()
-        let clean = try p.predictor.accuracy(p.testInputs, labels: p.testLabels)
+        let fit = try p.fitPrintingSummary()
+        let clean = try fit.predictor.accuracy(p.testInputs, labels: p.testLabels)
         print(String(format: "clean test accuracy %.4f", clean))
-        let results = try attacks.run(on: p)
-        try KernelResults(command: "attack", problem: p, cleanAccuracy: clean, attacks: results).write(to: problem.out)
+        let results = try attacks.run(on: fit.predictor, problem: p, saveAdversarial: saveAdversarial)
+        try KernelResults(command: "attack", problem: p, fit: fit, cleanAccuracy: clean, attacks: results).write(to: problem.out)
         print("wrote \(problem.out)/results.json, results.csv, accuracy.svg")
     }
 }

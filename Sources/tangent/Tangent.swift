@@ -1,11 +1,12 @@
 import ArgumentParser
 import Tangent
 
-/// The `tangent` command line: train, evaluate, inspect and analyse runs; fit and attack kernel machines.
+/// The `tangent` command line: train, evaluate, inspect and analyse runs; fit and attack kernel machines and
+/// study their eigen-features.
 @main
 struct TangentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangent",
         abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
-        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, TwoLayerCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, FeaturesCommand.self, TwoLayerCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
 }

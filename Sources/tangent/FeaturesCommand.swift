@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Tangent
+
+/// `tangent features evaluate|select|compare`: the NTK eigen-features of a kernel machine (the paper's
+/// Section 4 and Appendix D.3).
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Split a kernel predictor into its NTK eigen-features f_j(x) = (1/λ_j) Θ(x, X) v_j (v_jᵀY) and measure, picture, select and compare them.",
+        discussion: """
+        Features are numbered from 1 (the largest eigenvalue of Θ(X, X) + λI), as in the paper's text; the \
+        reference notebook numbers eigenvectors from 0, so its eigenvector j is feature j + 1 here. The data, \
+        kernel and attack options are those of `tangent kernel attack`.
+        """,
+        subcommands: [FeaturesEvaluateCommand.self, FeaturesSelectCommand.self, FeaturesCompareCommand.self])
+}
+
+/// Features requested of a kernel machine whose eigenvalues are within rounding of zero (or below):
+/// their t → ∞ gain 1/λ_j is not defined.
+struct ZeroEigenvalueFeatures: Error, CustomStringConvertible {
+    /// The option that requested them.
+    let option: String
+    /// Each feature with its eigenvalue.
+    let features: [(feature: Int, eigenvalue: Double)]
+    /// The rounding threshold N·ε·λ₁.
+    let threshold: Double
+
+    var description: String {
+        let list = features.prefix(10).map { String(format: "%d (λ = %.3g)", $0.feature, $0.eigenvalue) }.joined(separator: ", ")
+        let more = features.count > 10 ? " and \(features.count - 10) more" : ""
+        return "\(option): feature\(features.count == 1 ? "" : "s") \(list)\(more) "
+            + String(format: "ha%@ an eigenvalue at most the rounding threshold %.3g", features.count == 1 ? "s" : "ve", threshold)
+            + " (the Gram matrix is singular: repeated or linearly dependent training images); its t → ∞ feature (1/λ) Θ(x, X) v (vᵀY) "
+            + "is not defined. Leave such features out or add --ridge."
+    }
+}
+
+/// The steps the `tangent features` subcommands share.
+enum FeatureRuns {
+    /// Decomposes the problem's Gram matrix and prints how long it took and the top eigenvalues.
+    static func decompose(_ problem: KernelProblem, name: String = "kernel") throws -> (features: EigenFeatures, seconds: Double) {
+        let (features, seconds) = try problem.decompose()
+        let top = features.eigenvalues.prefix(3).map { String(format: "%.4g", $0) }.joined(separator: ", ")
+        print(String(format: "%@: eigen-decomposition of the %d×%d Gram matrix in %.2f s; λ₁, λ₂, λ₃ = %@; λ_N = %.3g",
+                     name, features.count, features.count, seconds, top, features.eigenvalues.last ?? .nan))
+        return (features, seconds)
+    }
+
+    /// Refuses, naming every one of them, requested features whose eigenvalue cannot be divided by.
+    static func checkEigenvalues(_ features: EigenFeatures, _ list: [Int], option: String) throws {
+        var zero: [(feature: Int, eigenvalue: Double)] = []
+        var threshold = 0.0
+        for j in list {
+            do {
+                _ = try features.gain(j)
+            } catch EigenFeatureError.nonPositiveEigenvalue(let feature, let eigenvalue, let limit) {
+                zero.append((feature, eigenvalue))
+                threshold = limit
+            }
+        }
+        if !zero.isEmpty { throw ZeroEigenvalueFeatures(option: option, features: zero, threshold: threshold) }
+    }
+
+    /// Usefulness of each listed feature on the problem's test images and its accuracy under every
+    /// attack setting (in order), each attack climbing the feature's own loss.
+    static func evaluate(_ features: EigenFeatures, list: [Int], on images: Tensor, labels: [Int32],
+                         settings: [KernelAttackSetting], attacks: KernelAttackOptions) throws -> [FeatureEvaluation] {
+        var reports = [[RobustnessReport]](repeating: [], count: list.count)
+        var clean = settings.isEmpty ? try features.cleanAccuracies(features: list, images: images, labels: labels) : []
+        for setting in settings {
+            var rng = Xoshiro256(seed: attacks.seed)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let evaluated = try features.evaluate(features: list, images: images, labels: labels, attacks: [setting.kind],
+                                                  loss: setting.loss, norm: setting.norm, batchSize: attacks.attackBatchSize,
+                                                  rng: &rng)
+            clean = evaluated.map(\.cleanAccuracy)
+            for (k, e) in evaluated.enumerated() { reports[k] += e.reports }
+            print(String(format: "%@ on %d features: %.1f s", setting.label, list.count,
+                         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        }
+        return list.indices.map { k in
+            FeatureEvaluation(feature: list[k], eigenvalue: features.eigenvalues[list[k] - 1], cleanAccuracy: clean[k],
+                              reports: reports[k])
+        }
+    }
+
+    /// Test image `index` of the problem as a batch of one, with its label.
+    static func testImage(_ problem: KernelProblem, index: Int) throws -> (image: Tensor, label: Int32) {
+        let x = problem.testInputs
+        guard index >= 0, index < problem.testLabels.count else {
+            throw ValidationError("--image \(index): the test images are numbered 0…\(problem.testLabels.count - 1)")
+        }
+        let per = x.count / max(problem.testLabels.count, 1)
+        var shape = x.shape
+        shape[0] = 1
+        return (Tensor(shape: shape, scalars: Array(x.scalars[(index * per)..<((index + 1) * per)])), problem.testLabels[index])
+    }
+}
