@@ -70,6 +70,7 @@ let package = Package(
         .executableTarget(name: "KernelDynamics", dependencies: ["Tangent"], path: "Examples/KernelDynamics"),
         .executableTarget(name: "KernelAttack", dependencies: ["Tangent"], path: "Examples/KernelAttack"),
         .executableTarget(name: "TransferToWideNets", dependencies: ["Tangent"], path: "Examples/TransferToWideNets"),
+        .executableTarget(name: "EigenFeatures", dependencies: ["Tangent"], path: "Examples/EigenFeatures"),
 
         // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import Plots
 
 /// The pictures of eigen-features: the usefulness–robustness scatter (the paper's Fig. 2) and the
@@ -41,6 +42,30 @@ public enum FeatureCharts {
             chart.add(.scatter(name: name, x: members.map(\.cleanAccuracy),
                                y: members.map { $0.reports[attackIndex].robustAccuracy },
                                pointLabels: members.map { labelled.contains($0.feature) ? "\($0.feature)" : "" }))
+        }
+        return chart
+    }
+
+    /// The test accuracies of robust-feature selection (Appendix D.3) against r, the number of most
+    /// robust features kept (x: log₁₀ r, each point labelled with r): clean, under the attack on the
+    /// selected predictor itself and under the attack on the full kernel predictor, each beside the full
+    /// predictor's figure (dashed).
+    public static func robustSelection(_ selection: RobustFeatureSelection, title: String = "Robust-feature selection") -> LineChart {
+        var chart = LineChart(title: title, xLabel: "log₁₀ r (the r features most robust on validation)", yLabel: "test accuracy")
+        chart.yRange = 0...1
+        let steps = selection.steps
+        let x = steps.map { log10(Double(max($0.count, 1))) }
+        let span = [x.min() ?? 0, x.max() ?? 0]
+        let lines: [(String, KeyPath<RobustFeatureSelection.Step, Double>, Double)] = [
+            ("clean", \.cleanAccuracy, 0), ("own attack", \.ownAttackAccuracy, 0.5), ("full kernel's attack", \.fullAttackAccuracy, 1),
+        ]
+        for (name, value, shade) in lines {
+            let color = Colormap.viridis.hex(shade * 0.85)
+            var series = LineChart.Series(name: name, x: x, y: steps.map { $0[keyPath: value] }, color: color)
+            series.pointLabels = steps.map { "\($0.count)" }
+            chart.add(series)
+            let full = selection.full[keyPath: value]
+            chart.add(LineChart.Series(name: "\(name), all features", x: span, y: [full, full], color: color, dashed: true))
         }
         return chart
     }

@@ -45,4 +45,13 @@ enum FeatureListArgument {
             throw ValidationError("\(option): feature \(beyond) does not exist: --train \(train) gives features 1…\(train), one per training image")
         }
     }
+
+    /// The features of `text`, checked against `--train`; without it, features 1…`first` (at most
+    /// `train` of them).
+    static func features(_ text: String?, default first: Int, train: Int, option: String) throws -> [Int] {
+        guard let text else { return Array(1...max(1, min(first, train))) }
+        let list = try parse(text, option: option)
+        try checkFeatures(list, train: train, option: option)
+        return list
+    }
 }

@@ -29,10 +29,12 @@ struct ZeroEigenvalueFeatures: Error, CustomStringConvertible {
     var description: String {
         let list = features.prefix(10).map { String(format: "%d (λ = %.3g)", $0.feature, $0.eigenvalue) }.joined(separator: ", ")
         let more = features.count > 10 ? " and \(features.count - 10) more" : ""
-        return "\(option): feature\(features.count == 1 ? "" : "s") \(list)\(more) "
-            + String(format: "ha%@ an eigenvalue at most the rounding threshold %.3g", features.count == 1 ? "s" : "ve", threshold)
-            + " (the Gram matrix is singular: repeated or linearly dependent training images); its t → ∞ feature (1/λ) Θ(x, X) v (vᵀY) "
-            + "is not defined. Leave such features out or add --ridge."
+        let one = features.count == 1
+        return "\(option): feature\(one ? "" : "s") \(list)\(more) "
+            + String(format: "ha%@ an eigenvalue at most the rounding threshold %.3g", one ? "s" : "ve", threshold)
+            + " (the Gram matrix is singular: repeated or linearly dependent training images); "
+            + (one ? "its t → ∞ feature (1/λ) Θ(x, X) v (vᵀY) is" : "their t → ∞ features (1/λ) Θ(x, X) v (vᵀY) are")
+            + " not defined. Leave such features out or add --ridge."
     }
 }
 

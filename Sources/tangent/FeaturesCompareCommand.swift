@@ -24,23 +24,31 @@ struct FeaturesCompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The second kernel, written as --kernel (fc1, fc:DEPTH, conv:DEPTH, two-layer, empirical:…, empirical-init:…).",
                                valueName: "kernel"))
     var against: String
-    @Option(help: ArgumentHelp("The numbers k of top eigenvectors compared.", valueName: "list")) var top: String = "1,2,5,10,20,50,100"
+    @Option(help: ArgumentHelp("The numbers k of top eigenvectors compared (default: 1,2,5,10,20,50,100, those up to --train).", valueName: "list"))
+    var top: String?
     @Option(help: ArgumentHelp("Also evaluate these features of both kernels (numbers and ranges such as 1-50).", valueName: "list"))
     var features: String?
 
     func validate() throws {
         _ = try KernelChoice(argument: against)
         try requireOption(against != problem.kernel, "--against \(against) is the --kernel itself; compare two different kernels")
-        let ks = try FeatureListArgument.parse(top, option: "--top")
-        try FeatureListArgument.checkFeatures(ks, train: problem.train, option: "--top")
+        _ = try topCounts()
         if let features {
             try FeatureListArgument.checkFeatures(try FeatureListArgument.parse(features, option: "--features"),
                                                  train: problem.train, option: "--features")
         }
     }
 
-    func run() throws {
+    /// The numbers k of `--top` (at most --train); without it, 1, 2, 5, 10, 20, 50, 100 up to --train.
+    func topCounts() throws -> [Int] {
+        guard let top else { return [1, 2, 5, 10, 20, 50, 100].filter { $0 <= problem.train } }
         let ks = try FeatureListArgument.parse(top, option: "--top")
+        try FeatureListArgument.checkFeatures(ks, train: problem.train, option: "--top")
+        return ks
+    }
+
+    func run() throws {
+        let ks = try topCounts()
         let evaluated = try features.map { try FeatureListArgument.parse($0, option: "--features") }
         let p = try problem.makeProblem(method: .eigendecomposition)
         let otherChoice = try KernelChoice(argument: against)

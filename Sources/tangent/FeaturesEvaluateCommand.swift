@@ -20,10 +20,11 @@ struct FeaturesEvaluateCommand: ParsableCommand {
 
     @OptionGroup var problem: KernelProblemOptions
     @OptionGroup var attacks: KernelAttackOptions
-    @Option(help: ArgumentHelp("The features evaluated: numbers and ranges such as 1-100,1500-2000/100.", valueName: "list"))
-    var features: String = "1-100"
+    @Option(help: ArgumentHelp("The features evaluated: numbers and ranges such as 1-100,1500-2000/100 (default: 1-100, or all features when there are fewer).", valueName: "list"))
+    var features: String?
     @Option(help: "The scatter and Spearman's ρ cover the evaluated features j ≤ K (the paper's K = 100).") var scatterK: Int = 100
-    @Option(help: ArgumentHelp("The features whose gradient images are drawn.", valueName: "list")) var grid: String = "1-16"
+    @Option(help: ArgumentHelp("The features whose gradient images are drawn (default: 1-16, or all features when there are fewer).", valueName: "list"))
+    var grid: String?
     @Option(help: "The test image (0-based) the gradient images are drawn at.") var image: Int = 0
     @Option(help: "Gradient images per row of gradients.png.") var gridColumns: Int = 4
     @Option(help: "Each gradient pixel drawn as an N×N block.") var upscale: Int = 4
@@ -31,10 +32,8 @@ struct FeaturesEvaluateCommand: ParsableCommand {
     var gradientShares = false
 
     func validate() throws {
-        let list = try FeatureListArgument.parse(features, option: "--features")
-        try FeatureListArgument.checkFeatures(list, train: problem.train, option: "--features")
-        let pictured = try FeatureListArgument.parse(grid, option: "--grid")
-        try FeatureListArgument.checkFeatures(pictured, train: problem.train, option: "--grid")
+        _ = try featureList()
+        _ = try gridList()
         try requireOption(scatterK >= 1, "--scatter-k must be at least 1, got \(scatterK)")
         try requireOption(image >= 0 && image < problem.test,
                           "--image \(image): the test images are numbered 0…\(problem.test - 1) (--test \(problem.test))")
@@ -42,9 +41,19 @@ struct FeaturesEvaluateCommand: ParsableCommand {
         try requireOption(upscale >= 1 && upscale <= 64, "--upscale must be in 1–64, got \(upscale)")
     }
 
+    /// `--features`, or features 1…100 (at most --train).
+    func featureList() throws -> [Int] {
+        try FeatureListArgument.features(features, default: 100, train: problem.train, option: "--features")
+    }
+
+    /// `--grid`, or features 1…16 (at most --train).
+    func gridList() throws -> [Int] {
+        try FeatureListArgument.features(grid, default: 16, train: problem.train, option: "--grid")
+    }
+
     func run() throws {
-        let list = try FeatureListArgument.parse(features, option: "--features")
-        let pictured = try FeatureListArgument.parse(grid, option: "--grid")
+        let list = try featureList()
+        let pictured = try gridList()
         let p = try problem.makeProblem(method: .eigendecomposition)
         p.printSummary()
         let settings = try attacks.settings(task: p.task, dataset: p.dataset, defaultAttacks: "fgsm")

@@ -24,16 +24,12 @@ struct FeaturesSelectCommand: ParsableCommand {
     @Option(help: "Validation images (from the test split, disjoint from the test images).") var validation: Int = 100
     @Option(help: ArgumentHelp("The candidates ranked: all, or numbers and ranges such as 1-200.", valueName: "list"))
     var candidates: String = "all"
-    @Option(help: ArgumentHelp("The numbers r of most robust features kept, e.g. 1,2,5,10,20,50,100,200.", valueName: "list"))
-    var keep: String = "1,2,5,10,20,50,100,200"
+    @Option(help: ArgumentHelp("The numbers r of most robust features kept (default: 1,2,5,10,20,50,100,200 and all candidates, those up to the number of candidates).", valueName: "list"))
+    var keep: String?
 
     func validate() throws {
         try requireOption(validation >= 1, "--validation must be positive, got \(validation)")
-        let pool = try candidateList()?.count ?? problem.train
-        let counts = try FeatureListArgument.parse(keep, option: "--keep")
-        if let beyond = counts.first(where: { $0 > pool }) {
-            throw ValidationError("--keep \(beyond): only \(pool) candidate features are ranked (\(candidates == "all" ? "--train \(problem.train)" : "--candidates"))")
-        }
+        _ = try counts()
         let settings = try attacks.attacks(default: "fgsm").count * (try attacks.eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
         try requireOption(settings == 1, "select ranks the features by one attack at one ε; give one --attack and one --eps")
     }
@@ -46,9 +42,24 @@ struct FeaturesSelectCommand: ParsableCommand {
         return list
     }
 
+    /// The numbers r of `--keep`, each at most the number of candidates; without it, the default ones
+    /// up to that number, and that number.
+    func counts() throws -> [Int] {
+        let pool = try candidateList()?.count ?? problem.train
+        guard let keep else {
+            let standard = [1, 2, 5, 10, 20, 50, 100, 200].filter { $0 < pool }
+            return standard + [pool]
+        }
+        let counts = try FeatureListArgument.parse(keep, option: "--keep")
+        if let beyond = counts.first(where: { $0 > pool }) {
+            throw ValidationError("--keep \(beyond): only \(pool) candidate features are ranked (\(candidates == "all" ? "--train \(problem.train)" : "--candidates"))")
+        }
+        return counts
+    }
+
     func run() throws {
         let pool = try candidateList()
-        let counts = try FeatureListArgument.parse(keep, option: "--keep")
+        let counts = try counts()
         let p = try problem.makeProblem(validation: validation, method: .eigendecomposition)
         p.printSummary()
         guard let setting = try attacks.settings(task: p.task, dataset: p.dataset, defaultAttacks: "fgsm").first,
@@ -76,7 +87,7 @@ struct FeaturesSelectCommand: ParsableCommand {
         if let peak = results.ownAttackPeak {
             print(String(format: "own-attack accuracy peaks at r = %d (%.3f)", peak.count, peak.ownAttackAccuracy))
         }
-        try results.write(to: problem.out)
+        try results.write(to: problem.out, selection: selection)
         print("wrote \(problem.out)/selection.json, selection.csv, ranking.csv, selection.svg")
     }
 }
@@ -138,8 +149,8 @@ struct FeatureSelectionResults: Encodable {
         }
     }
 
-    /// Writes selection.json, selection.csv, ranking.csv and selection.svg into `folder`.
-    func write(to folder: String) throws {
+    /// Writes selection.json, selection.csv, ranking.csv and selection.svg (of `selection`) into `folder`.
+    func write(to folder: String, selection: RobustFeatureSelection) throws {
         try ResultFiles.writeJSON(self, to: folder, name: "selection.json")
         var csv = "r,clean,own_attack,full_kernel_attack\n"
         for s in steps { csv += "\(s.count),\(s.cleanAccuracy),\(s.ownAttackAccuracy),\(s.fullAttackAccuracy)\n" }
@@ -149,20 +160,7 @@ struct FeatureSelectionResults: Encodable {
         for r in ranking { ranked += "\(r.rank),\(r.feature),\(r.eigenvalue),\(r.validationUsefulness),\(r.validationRobustness)\n" }
         try ResultFiles.writeText(ranked, to: folder, name: "ranking.csv")
 
-        var chart = LineChart(title: "Robust-feature selection: \(problem.task), \(problem.kernel), \(attack)",
-                              xLabel: "log₁₀ r (the r features most robust on validation)", yLabel: "test accuracy")
-        chart.yRange = 0...1
-        let x = steps.map { log10(Double($0.count)) }
-        let span = [x.min() ?? 0, x.max() ?? 0]
-        let lines = [("clean", steps.map(\.cleanAccuracy), full.cleanAccuracy, "#1f77b4"),
-                     ("own attack", steps.map(\.ownAttackAccuracy), full.ownAttackAccuracy, "#d62728"),
-                     ("full kernel's attack", steps.map(\.fullAttackAccuracy), full.fullAttackAccuracy, "#2ca02c")]
-        for (name, values, fullValue, color) in lines {
-            var series = LineChart.Series(name: name, x: x, y: values, color: color)
-            series.pointLabels = steps.map { "\($0.count)" }
-            chart.add(series)
-            chart.add(LineChart.Series(name: "\(name), all features", x: span, y: [fullValue, fullValue], color: color, dashed: true))
-        }
-        try chart.write(to: (folder as NSString).appendingPathComponent("selection.svg"))
+        try FeatureCharts.robustSelection(selection, title: "Robust-feature selection: \(problem.task), \(problem.kernel), \(attack)")
+            .write(to: (folder as NSString).appendingPathComponent("selection.svg"))
     }
 }

@@ -44,7 +44,7 @@ struct KernelTransferCommand: ParsableCommand {
         try requireOption(["mnist", "fashion-mnist"].contains(dataset), "--dataset takes mnist or fashion-mnist, not '\(dataset)'")
         try requireOption(train >= 2, "--train must be at least 2, got \(train)")
         try requireOption(test >= 1, "--test must be positive, got \(test)")
-        try requireOption(KernelSampleSelection(rawValue: pick) != nil, "--pick takes first or per-class, not '\(pick)'")
+        try requireOption(KernelSampleSelection(rawValue: pick) != nil, "--pick takes \(KernelSampleSelection.allCases.map(\.rawValue).joined(separator: ", ")), not '\(pick)'")
         _ = try parsedWidths()
         _ = try parsedSeeds()
         try requireOption(epochs >= 1 && epochs <= 1_000_000, "--epochs must be in 1–1000000, got \(epochs)")

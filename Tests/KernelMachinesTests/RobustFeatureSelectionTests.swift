@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Kernels
 import KernelMachines
+import Plots
 import Robustness
 import XCTest
 
@@ -55,6 +56,18 @@ final class RobustFeatureSelectionTests: XCTestCase {
         XCTAssertEqual(all.ownAttackAccuracy, selection.full.ownAttackAccuracy, accuracy: 1.0 / 60)
         XCTAssertEqual(selection.full.ownAttackAccuracy, selection.full.fullAttackAccuracy)
         XCTAssertGreaterThan(selection.full.cleanAccuracy, 0.6, "a 150-image MNIST kernel predictor should be useful")
+
+        // The chart: each figure against log₁₀ r, labelled with r, beside the full predictor's (dashed).
+        let chart = FeatureCharts.robustSelection(selection)
+        XCTAssertEqual(chart.series.map(\.name), ["clean", "clean, all features", "own attack", "own attack, all features",
+                                                  "full kernel's attack", "full kernel's attack, all features"])
+        XCTAssertEqual(chart.series[0].x, [1, 10, 50, 150].map { log10(Double($0)) })
+        XCTAssertEqual(chart.series[2].y, selection.steps.map(\.ownAttackAccuracy))
+        XCTAssertEqual(chart.series[4].pointLabels, ["1", "10", "50", "150"])
+        XCTAssertEqual(chart.series[3].y, [selection.full.ownAttackAccuracy, selection.full.ownAttackAccuracy])
+        XCTAssertEqual(chart.series.map(\.dashed), [false, true, false, true, false, true])
+        XCTAssertEqual(chart.series[0].color, chart.series[1].color)
+        XCTAssertTrue(chart.render().contains("own attack, all features"))
 
         // Bad counts are refused.
         assertFeatureError(try RobustFeatureSelection.run(features: features, candidates: [1, 2, 3], validation: validation,
