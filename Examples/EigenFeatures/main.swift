@@ -45,9 +45,8 @@ func write(_ text: String, _ name: String) throws {
 func path(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
 func seconds(since start: Date) -> Double { Date().timeIntervalSince(start) }
 
-/// The table of a robust-feature selection, a row per r and the full predictor last; the r whose
-/// own-attack accuracy is highest (the smallest r among equals).
-@MainActor func selectionTable(_ selection: RobustFeatureSelection) -> (csv: String, peak: RobustFeatureSelection.Step?) {
+/// The table of a robust-feature selection, a row per r and the full predictor last (also reported).
+@MainActor func selectionTable(_ selection: RobustFeatureSelection) -> String {
     var csv = "r,clean,own_attack,full_kernel_attack,first_features_kept\n"
     for (name, step) in selection.steps.map({ ("\($0.count)", $0) }) + [("all", selection.full)] {
         csv += "\(name),\(step.cleanAccuracy),\(step.ownAttackAccuracy),\(step.fullAttackAccuracy),"
@@ -55,10 +54,7 @@ func seconds(since start: Date) -> Double { Date().timeIntervalSince(start) }
         report(String(format: "  r = %@  clean %.2f  own FGSM %.2f  full predictor's FGSM %.2f", name.padding(toLength: 5, withPad: " ", startingAt: 0),
                       step.cleanAccuracy, step.ownAttackAccuracy, step.fullAttackAccuracy))
     }
-    let peak = selection.steps.max { a, b in
-        a.ownAttackAccuracy != b.ownAttackAccuracy ? a.ownAttackAccuracy < b.ownAttackAccuracy : a.count > b.count
-    }
-    return (csv, peak)
+    return csv
 }
 
 if let cifarPath {
@@ -124,9 +120,8 @@ if let cifarPath {
     let selection = try RobustFeatureSelection.run(features: features, candidates: Array(1...200), validation: (validation.inputs, validation.labels),
                                                    test: (test.inputs, test.labels), counts: [1, 2, 5, 10, 20, 50, 100, 200],
                                                    attack: .fgsm(epsilon: epsilon), rng: &rng)
-    let table = selectionTable(selection)
-    try write(table.csv, "cifar-selection.csv")
-    if let peak = table.peak {
+    try write(selectionTable(selection), "cifar-selection.csv")
+    if let peak = selection.ownAttackPeak {
         report(String(format: "own-attack accuracy peaks at r = %d (%.2f; clean %.2f); selection %.1f s", peak.count,
                       peak.ownAttackAccuracy, peak.cleanAccuracy, seconds(since: selectionStart)))
     }
@@ -152,9 +147,8 @@ if let mnistPath {
     let selection = try RobustFeatureSelection.run(features: features, validation: (validation.inputs, validation.labels),
                                                    test: (test.inputs, test.labels), counts: [1, 5, 10, 20, 50, 100, 200, 500, 1000],
                                                    attack: .fgsm(epsilon: 0.1), rng: &rng)
-    let table = selectionTable(selection)
-    try write(table.csv, "mnist-selection.csv")
-    if let peak = table.peak {
+    try write(selectionTable(selection), "mnist-selection.csv")
+    if let peak = selection.ownAttackPeak {
         report(String(format: "own-attack accuracy peaks at r = %d (%.2f; clean %.2f); the full predictor: clean %.2f, FGSM %.2f; selection %.1f s",
                       peak.count, peak.ownAttackAccuracy, peak.cleanAccuracy, selection.full.cleanAccuracy,
                       selection.full.ownAttackAccuracy, seconds(since: selectionStart)))

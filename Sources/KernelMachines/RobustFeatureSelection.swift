@@ -9,7 +9,7 @@ import Robustness
 /// that on MNIST this does not give a robust classifier.
 public struct RobustFeatureSelection: Sendable {
     /// The test-set figures of one predictor.
-    public struct Step: Sendable, Equatable {
+    public struct Step: Sendable, Equatable, Codable {
         /// The number of features kept (for the full predictor: all of them).
         public let count: Int
         /// The features kept, most robust first.
@@ -31,6 +31,14 @@ public struct RobustFeatureSelection: Sendable {
     public let full: Step
     /// One step per requested r, in the order requested.
     public let steps: [Step]
+
+    /// The step whose accuracy under its own attack is highest (the smallest r among equals): how many
+    /// of the most robust features give the most robust predictor. Nil without steps.
+    public var ownAttackPeak: Step? {
+        steps.max { a, b in
+            a.ownAttackAccuracy != b.ownAttackAccuracy ? a.ownAttackAccuracy < b.ownAttackAccuracy : a.count > b.count
+        }
+    }
 
     /// Runs the selection.
     /// - Parameters:

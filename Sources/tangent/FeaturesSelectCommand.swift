@@ -94,25 +94,6 @@ struct FeaturesSelectCommand: ParsableCommand {
 
 /// What `tangent features select` writes to selection.json (and selection.csv, ranking.csv).
 struct FeatureSelectionResults: Encodable {
-    /// The test figures of one predictor.
-    struct Step: Encodable {
-        /// r (for the full predictor: every feature).
-        let count: Int
-        let cleanAccuracy: Double
-        let ownAttackAccuracy: Double
-        let fullAttackAccuracy: Double
-        /// The features kept, most robust first.
-        let features: [Int]
-
-        init(_ step: RobustFeatureSelection.Step) {
-            count = step.count
-            cleanAccuracy = step.cleanAccuracy
-            ownAttackAccuracy = step.ownAttackAccuracy
-            fullAttackAccuracy = step.fullAttackAccuracy
-            features = step.features
-        }
-    }
-
     /// One candidate on the validation images.
     struct Ranked: Encodable {
         let rank: Int
@@ -126,10 +107,12 @@ struct FeatureSelectionResults: Encodable {
     let attack: String
     let decompositionSeconds: Double
     let selectionSeconds: Double
-    let steps: [Step]
-    let full: Step
+    /// The test figures of the predictor of the r most robust features, for each r.
+    let steps: [RobustFeatureSelection.Step]
+    /// The test figures of the full predictor.
+    let full: RobustFeatureSelection.Step
     /// The step with the highest own-attack accuracy (the smallest r among equals).
-    let ownAttackPeak: Step?
+    let ownAttackPeak: RobustFeatureSelection.Step?
     let ranking: [Ranked]
 
     init(problem: KernelProblemRecord, attack: String, decompositionSeconds: Double, selectionSeconds: Double,
@@ -138,11 +121,9 @@ struct FeatureSelectionResults: Encodable {
         self.attack = attack
         self.decompositionSeconds = decompositionSeconds
         self.selectionSeconds = selectionSeconds
-        steps = selection.steps.map(Step.init)
-        full = Step(selection.full)
-        ownAttackPeak = steps.max { a, b in
-            a.ownAttackAccuracy != b.ownAttackAccuracy ? a.ownAttackAccuracy < b.ownAttackAccuracy : a.count > b.count
-        }
+        steps = selection.steps
+        full = selection.full
+        ownAttackPeak = selection.ownAttackPeak
         ranking = selection.ranking.enumerated().map { k, e in
             Ranked(rank: k + 1, feature: e.feature, eigenvalue: e.eigenvalue, validationUsefulness: e.cleanAccuracy,
                    validationRobustness: e.robustAccuracy ?? .nan)

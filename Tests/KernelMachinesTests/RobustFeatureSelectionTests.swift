@@ -57,6 +57,10 @@ final class RobustFeatureSelectionTests: XCTestCase {
         XCTAssertEqual(selection.full.ownAttackAccuracy, selection.full.fullAttackAccuracy)
         XCTAssertGreaterThan(selection.full.cleanAccuracy, 0.6, "a 150-image MNIST kernel predictor should be useful")
 
+        // The peak: the most robust step, the smallest r among equals.
+        let best = try XCTUnwrap(selection.steps.map(\.ownAttackAccuracy).max())
+        XCTAssertEqual(selection.ownAttackPeak, selection.steps.first { $0.ownAttackAccuracy == best })
+
         // The chart: each figure against log₁₀ r, labelled with r, beside the full predictor's (dashed).
         let chart = FeatureCharts.robustSelection(selection)
         XCTAssertEqual(chart.series.map(\.name), ["clean", "clean, all features", "own attack", "own attack, all features",
