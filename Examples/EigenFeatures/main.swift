@@ -91,11 +91,11 @@ if let cifarPath {
     for e in evaluations { csv += "\(e.feature),\(e.eigenvalue),\(e.cleanAccuracy),\(e.robustAccuracy ?? .nan)\n" }
     try write(csv, "cifar-features.csv")
 
-    report("usefulness / robustness        this run (j from 1)   this run at the notebook's index (j + 1)   notebook")
+    report("usefulness / robustness   this run, feature j   this run, feature j + 1 (the notebook's eigenvector j)   notebook")
     for (j, notebook) in [(1, "0.68 / 0.49"), (10, "0.59 / 0.25"), (25, "0.51 / 0.07"), (1500, "0.47 / 0.00")] {
         guard let ours = byFeature[j], let shifted = byFeature[j + 1] else { continue }
-        report(String(format: "  j = %4d                     %.2f / %.2f           %.2f / %.2f (feature %d)                     %@",
-                      j, ours.cleanAccuracy, robustness(j), shifted.cleanAccuracy, robustness(j + 1), j + 1, notebook))
+        report(String(format: "  j = %4d                %.2f / %.2f           %.2f / %.2f                                           %@",
+                      j, ours.cleanAccuracy, robustness(j), shifted.cleanAccuracy, robustness(j + 1), notebook))
     }
     let rho = FeatureEvaluation.robustnessTrend(evaluations, features: 1...99) ?? .nan
     let shiftedRho = FeatureEvaluation.robustnessTrend(evaluations, features: 2...100) ?? .nan

@@ -175,6 +175,38 @@ final class FeaturesCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/deeper/alignment.csv", encoding: .utf8).split(separator: "\n").count, 21)
     }
 
+    func testStandardizedInputsAndShuffledPicksReachTheKernel() throws {
+        let out = TangentProcess.temporaryFolder(for: self, prefix: "tangent-features-standardize")
+        let run = try TangentProcess.run(["features", "evaluate", "--task", "binary:3,5", "--train", "60", "--test", "25",
+                                          "--pick", "first", "--test-pick", "shuffled", "--pick-seed", "7", "--standardize",
+                                          "--features", "1-4", "--grid", "1", "--eps", "0.05", "--out", out])
+        XCTAssertEqual(run.status, 0, run.output)
+        let results = try KernelCommandTests.json(out + "/features.json")
+        let problem = try XCTUnwrap(results["problem"] as? [String: Any])
+        XCTAssertEqual(problem["testPick"] as? String, "shuffled")
+        XCTAssertEqual(problem["pickSeed"] as? Int, 7)
+        XCTAssertEqual(problem["kernelDescription"] as? String,
+                       "fully connected ReLU NTK, depth 1, W_std 1.41421, b_std 0.1 on standardized inputs (1 channel)")
+
+        let data = try TrainingData.load(.mnist, directory: nil)
+        let task = KernelTask.binary(negative: 3, positive: 5)
+        let train = try task.samples(from: data.train, count: 60, selection: .first)
+        let test = try task.samples(from: data.test, count: 25, selection: .shuffled, seed: 7)
+        let (mean, deviation) = try StandardizedInputKernel.channelStatistics(train.inputs)
+        let kernel = try StandardizedInputKernel(base: FullyConnectedReLUKernel.notebook, mean: mean, standardDeviation: deviation)
+        let features = try EigenFeatures.decompose(kernel: kernel, inputs: train.inputs, labels: train.labels, task: task)
+        var rng = Xoshiro256(seed: 0)
+        let expected = try features.evaluate(features: 1...4, images: test.inputs, labels: test.labels,
+                                             attacks: [.fgsm(epsilon: 0.05)], rng: &rng)
+        let rows = try XCTUnwrap(results["features"] as? [[String: Any]])
+        for (row, e) in zip(rows, expected) {
+            assertClose(row["eigenvalue"], e.eigenvalue)
+            assertClose(row["usefulness"], e.cleanAccuracy)
+            assertClose((row["robustness"] as? [String: Double])?["fgsm_eps_0.05"], e.robustAccuracy)
+        }
+        assertClose(results["fullPredictorCleanAccuracy"], try features.fullPredictor().accuracy(test.inputs, labels: test.labels))
+    }
+
     /// An MNIST folder whose training images repeat (a singular Gram matrix) and whose test images are
     /// `testSide` × `testSide`.
     func mnistFolder(repeating: Bool, testSide: Int = 28) throws -> String {
