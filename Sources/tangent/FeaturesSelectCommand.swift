@@ -30,8 +30,7 @@ struct FeaturesSelectCommand: ParsableCommand {
     func validate() throws {
         try requireOption(validation >= 1, "--validation must be positive, got \(validation)")
         _ = try counts()
-        let settings = try attacks.attacks(default: "fgsm").count * (try attacks.eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
-        try requireOption(settings == 1, "select ranks the features by one attack at one ε; give one --attack and one --eps")
+        try requireOption(try attacks.settingCount(defaultAttacks: "fgsm") == 1, "select ranks the features by one attack at one ε; give one --attack and one --eps")
     }
 
     /// The candidates of `--candidates` (nil: all features), checked against `--train`.

@@ -89,6 +89,11 @@ struct KernelAttackOptions: ParsableArguments {
         return chosen
     }
 
+    /// How many attack settings (attacks × ε values) the options ask for, `defaultAttacks` without `--attack`.
+    func settingCount(defaultAttacks: String) throws -> Int {
+        try attacks(default: defaultAttacks).count * (try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
+    }
+
     /// Every attack at every ε, attack by attack, for a predictor of `task` on `dataset`'s images.
     func settings(task: KernelTask, dataset: DatasetKind, defaultAttacks: String) throws -> [KernelAttackSetting] {
         let list = try eps.map { try NumberArgument.nonNegativeList($0, option: "--eps") } ?? [PGDConfiguration.paper(cifar: dataset == .cifar10).epsilon]

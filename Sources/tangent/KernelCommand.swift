@@ -46,8 +46,7 @@ struct KernelAttackCommand: ParsableCommand {
 
     func validate() throws {
         if saveAdversarial != nil {
-            let count = try attacks.attacks(default: "fgsm,pgd").count
-                * (try attacks.eps.map { try NumberArgument.nonNegativeList($0, option: "--eps").count } ?? 1)
+            let count = try attacks.settingCount(defaultAttacks: "fgsm,pgd")
             try requireOption(count == 1, "--save-adversarial saves the examples of one attack at one ε; --attack and --eps give \(count)")
         }
     }
