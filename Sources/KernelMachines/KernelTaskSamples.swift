@@ -49,7 +49,11 @@ extension KernelTask {
 
     /// `count` images of the task's classes from `data` as an NCHW batch with their original labels (the
     /// labels a ``KernelPredictor`` of this task reads).
-    /// - Parameter seed: the seed of ``KernelSampleSelection/shuffled`` (ignored by the other selections).
+    /// - Parameters:
+    ///   - data: the split the images are taken from.
+    ///   - count: how many images.
+    ///   - selection: which of the task's images.
+    ///   - seed: the seed of ``KernelSampleSelection/shuffled`` (ignored by the other selections).
     /// - Throws: ``KernelSampleError/classOutsideDataset(split:label:classCount:)`` for a task class the
     ///   data set does not have, ``KernelSampleError/notEnoughImages(split:classes:requested:available:)``
     ///   when the split (or, per class, one class) holds fewer images than asked for,
@@ -65,6 +69,11 @@ extension KernelTask {
     /// ⌊c₁/k⌋ of each class, part 2 the next ⌊c₂/k⌋, …), for ``KernelSampleSelection/shuffled`` the
     /// parts of one seeded shuffle. Within a part, ``KernelSampleSelection/first`` and
     /// ``KernelSampleSelection/perClass`` keep file order.
+    /// - Parameters:
+    ///   - data: the split the images are taken from.
+    ///   - counts: the number of images of each part, in order.
+    ///   - selection: which of the task's images.
+    ///   - seed: the seed of ``KernelSampleSelection/shuffled`` (ignored by the other selections).
     /// - Throws: as ``samples(from:count:selection:seed:)``, counting the images of all parts.
     public func samples(from data: ImageDataset, counts: [Int], selection: KernelSampleSelection,
                         seed: UInt64 = 0) throws -> [(inputs: Tensor, labels: [Int32])] {
