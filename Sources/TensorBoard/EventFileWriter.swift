@@ -94,7 +94,8 @@ public final class EventFileWriter {
     /// `-`, `_` and `.` replaced by `_`).
     public static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
-        let name = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : ""
+        let name = gethostname(&buffer, buffer.count) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         let cleaned = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" })
         return cleaned.isEmpty ? "localhost" : cleaned
     }
