@@ -49,11 +49,13 @@ let package = Package(
                                                   "Training"]),
         // SVG plots and PNG images.
         .target(name: "Plots", dependencies: ["CZlib"]),
+        // TensorBoard event files (TFRecord framing, hand-encoded Event protocol buffers), no TensorFlow.
+        .target(name: "TensorBoard", dependencies: ["Plots"]),
         // The training loop, callbacks, run folders.
-        .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots"]),
+        .target(name: "Training", dependencies: ["NN", "Datasets", "Checkpoints", "Robustness", "NTK", "Plots", "TensorBoard"]),
         // Umbrella module: `import Tangent` gives the whole public API.
         .target(name: "Tangent", dependencies: ["Kernels", "Autodiff", "NN", "Datasets", "Checkpoints",
-                                                "Robustness", "NTK", "KernelMachines", "Plots", "Training", "Workbench"]),
+                                                "Robustness", "NTK", "KernelMachines", "Plots", "TensorBoard", "Training", "Workbench"]),
         .executableTarget(name: "tangent", dependencies: [
             "Tangent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -87,6 +89,7 @@ let package = Package(
         .testTarget(name: "KernelMachinesTests", dependencies: ["KernelMachines", "NN", "NTK", "Autodiff", "Robustness",
                                                                "Datasets", "Plots"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "Plots"]),
         .testTarget(name: "TrainingTests", dependencies: ["Tangent"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Datasets", "NN", "Robustness", "Training",
                                                           "Checkpoints", "Autodiff", "Kernels"]),

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/check-doc-comments.py
 targets=()
-for t in Kernels Autodiff NN Datasets Checkpoints Robustness NTK KernelMachines Plots Training Workbench Tangent; do targets+=(--target "$t"); done
+for t in Kernels Autodiff NN Datasets Checkpoints Robustness NTK KernelMachines Plots TensorBoard Training Workbench Tangent; do targets+=(--target "$t"); done
 swift package generate-documentation --warnings-as-errors "${targets[@]}"

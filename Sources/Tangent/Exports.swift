@@ -8,5 +8,6 @@
 @_exported import NTK
 @_exported import KernelMachines
 @_exported import Plots
+@_exported import TensorBoard
 @_exported import Training
 @_exported import Workbench

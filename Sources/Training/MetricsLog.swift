@@ -5,7 +5,9 @@ import Foundation
 /// (`{"epoch":1,"name":"test_accuracy","step":200,"value":0.97}`) and the same rows in `metrics.csv`.
 ///
 /// Its state is the byte length of both files; restoring truncates them to that length, so a
-/// resumed run's lines are exactly those of an uninterrupted run.
+/// resumed run's lines are exactly those of an uninterrupted run. Every metric of a run passes through
+/// ``log(_:_:epoch:step:)``, so an observer (``addObserver(_:)``) sees all of them — the TensorBoard
+/// callback mirrors the log this way.
 public final class MetricsLog {
     /// The JSON-lines file (`metrics.jsonl`).
     public let jsonlPath: String
@@ -15,6 +17,8 @@ public final class MetricsLog {
     private var csv: FileHandle
     /// The values logged for the current epoch so far, by name (for progress lines).
     public private(set) var latest: [String: Double] = [:]
+    /// Told about every row after it is written, in the order they were added.
+    private var observers: [MetricsLogObserver] = []
 
     /// Opens (creating or appending to) the two files in `directory`.
     public init(directory: String) throws {
@@ -44,6 +48,12 @@ public final class MetricsLog {
         let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         try jsonl.write(contentsOf: Data("{\"epoch\":\(epoch),\"step\":\(step),\"name\":\"\(escaped)\",\"value\":\(v)}\n".utf8))
         try csv.write(contentsOf: Data(CSVText.row(["\(epoch)", "\(step)", name, value.isFinite ? "\(value)" : ""]).utf8))
+        for observer in observers { try observer.metricLogged(name, value, epoch: epoch, step: step) }
+    }
+
+    /// Tells `observer` about every row logged from now on (an observer already added is not added twice).
+    public func addObserver(_ observer: MetricsLogObserver) {
+        if !observers.contains(where: { $0 === observer }) { observers.append(observer) }
     }
 
     /// Forgets the per-epoch values shown on progress lines.
@@ -71,6 +81,13 @@ public final class MetricsLog {
         try jsonl.synchronize()
         try csv.synchronize()
     }
+}
+
+/// Receives the rows of a ``MetricsLog`` as they are logged. An error it throws fails the `log` call
+/// (and so the run) after the row is in the files.
+public protocol MetricsLogObserver: AnyObject {
+    /// `name` took `value` (possibly NaN or infinite) at `epoch` completed epochs and `step` steps.
+    func metricLogged(_ name: String, _ value: Double, epoch: Int, step: Int) throws
 }
 
 /// Reads `metrics.jsonl` back: rows of (epoch, step, name, value).

@@ -59,8 +59,12 @@ public final class TrainingLoop {
     public let data: TrainingData
     /// The run's metric files.
     public let log: MetricsLog
-    /// Observers of the run, in order.
-    public var callbacks: [TrainingCallback] = []
+    /// Observers of the run, in order. A callback that is also a ``MetricsLogObserver`` is added to
+    /// ``log``'s observers when it joins the list, so it sees every metric, even those other callbacks
+    /// log before its own `fitStart`.
+    public var callbacks: [TrainingCallback] = [] {
+        didSet { for case let observer as MetricsLogObserver in callbacks { log.addObserver(observer) } }
+    }
     /// Applied to every batch before the step (adversarial training); nil trains on clean data.
     public var batchTransform: BatchTransform?
     /// Extra state saved in checkpoints (e.g. a callback's companion state).

@@ -47,8 +47,24 @@ struct RunDescription: Codable, Equatable {
     var linearizeAtEpoch: Int?
     var cropPadding: Int = 0
     var horizontalFlip: Bool = false
+    /// The TensorBoard event folder (nil: none written): relative to the run folder, or absolute.
+    var tensorboard: String?
+
+    /// The stored value of a bare `--tensorboard`: `RUN/tensorboard`.
+    static let defaultTensorBoardFolder = "tensorboard"
 
     init() {}
+
+    /// The stored form of `--tensorboard` given `argument`: the run folder's `tensorboard` for a bare
+    /// flag (an empty argument), else the path made absolute against the working directory.
+    static func tensorBoardSetting(_ argument: String) -> String {
+        argument.isEmpty ? defaultTensorBoardFolder : URL(fileURLWithPath: argument).standardizedFileURL.path
+    }
+
+    /// Where a run in `runDirectory` writes its TensorBoard events, if anywhere.
+    func tensorBoardFolder(runDirectory: String) -> String? {
+        tensorboard.map { $0.hasPrefix("/") ? $0 : (runDirectory as NSString).appendingPathComponent($0) }
+    }
 
     /// The paper's defaults for a model: its data set, batch size and robust-evaluation attack.
     static func defaults(model: ModelKind) -> RunDescription {

@@ -9,4 +9,10 @@ struct TangentCommand: ParsableCommand {
         commandName: "tangent",
         abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
         subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, FeaturesCommand.self, TwoLayerCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
+
+    /// Parses the command line with the options whose value may be left out completed first (see
+    /// ``OptionalValueOptions``).
+    static func main() {
+        main(OptionalValueOptions.completed(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -51,6 +51,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?
     @Option(help: "Keep the last K checkpoints.") var keepLast: Int = 3
     @Option(help: "From this epoch on, train the network's linearization around its parameters at that epoch (0: at initialisation).") var linearizeAtEpoch: Int?
+    @Option(help: ArgumentHelp("Write TensorBoard event files while training (every metric as scalars, the kernels' spectra as histograms); without DIR: RUN/tensorboard. A resumed run keeps writing there.", valueName: "DIR"))
+    var tensorboard: String?
     @Option(help: "Continue a run from its folder (newest checkpoint) or from a checkpoint file, with its stored settings; --epochs and --data-dir may extend or relocate it. With --run-dir, or for a checkpoint file outside a run folder, the continuation is a new run (default folder: checkpoints/branch-DATE).") var resume: String?
 
     func makeDescription() throws -> RunDescription {
@@ -104,18 +106,32 @@ struct TrainCommand: ParsableCommand {
         c.checkpointEverySteps = checkpointEvery
         c.keepLast = keepLast
         c.linearizeAtEpoch = linearizeAtEpoch
+        c.tensorboard = tensorboard.map(RunDescription.tensorBoardSetting)
         try c.validate()
         return c
     }
 
-    /// The callbacks of a run: the standard ones plus kernel tracking when configured.
-    static func callbacks(_ settings: TrainingSettings, runDirectory: String) -> [TrainingCallback] {
-        TrainingSession.standardCallbacks(settings, runDirectory: runDirectory)
+    /// The callbacks of a run described by `description` (read when the loop is built): the standard
+    /// ones, with TensorBoard's after kernel tracking when the description asks for event files.
+    static func callbacks(_ description: @escaping () -> RunDescription?) -> (TrainingSettings, String) -> [TrainingCallback] {
+        { settings, runDirectory in
+            let folder = description()?.tensorBoardFolder(runDirectory: runDirectory)
+            return TrainingSession.standardCallbacks(settings, runDirectory: runDirectory,
+                                                     extra: folder.map { [TensorBoardCallback(directory: $0)] } ?? [])
+        }
+    }
+
+    /// Checks the TensorBoard folder of a run described by `description` before anything is written,
+    /// when it lies outside the run folder (one inside is created with the run).
+    static func prepareTensorBoard(_ description: RunDescription, newRun: Bool) throws {
+        guard let folder = description.tensorboard, folder.hasPrefix("/") else { return }
+        do { try TensorBoardCallback.prepare(directory: folder, newRun: newRun) }
+        catch let error as ConfigurationError { throw ValidationError("--tensorboard: \(error.description)") }
     }
 
     /// Options a resumed run accepts; every other setting comes from the run's stored configuration.
     static let resumeOptions: Set<String> = ["--resume", "--epochs", "--data-dir", "--linearize-at-epoch", "--run-dir",
-                                             "--max-data-bytes"]
+                                             "--max-data-bytes", "--tensorboard"]
 
     func validate() throws {
         guard resume != nil else { return }
@@ -137,6 +153,7 @@ struct TrainCommand: ParsableCommand {
             let isLooseFile = FileManager.default.fileExists(atPath: resume, isDirectory: &isDirectory) && !isDirectory.boolValue
                 && TrainingSession.runFolder(containing: resume) == nil
             let target = try runDir ?? (isLooseFile ? RunDirectory.makeNew(model: "branch") : nil)
+            var resumedDescription: RunDescription?
             let (resumed, path) = try TrainingSession.resume(from: resume, into: target, components: { checkpoint in
                 var c = try RunDescription.stored(in: checkpoint, path: resume)
                 if let epochs, epochs > c.epochs, c.schedule != "constant" {
@@ -145,8 +162,17 @@ struct TrainCommand: ParsableCommand {
                 if let epochs { c.epochs = epochs }
                 if let dataDir { c.dataDirectory = dataDir }
                 if let linearizeAtEpoch { c.linearizeAtEpoch = linearizeAtEpoch }
+                if let tensorboard {
+                    c.tensorboard = RunDescription.tensorBoardSetting(tensorboard)
+                } else if target != nil, let stored = c.tensorboard, stored.hasPrefix("/") {
+                    // A branch never writes into the original run's event folder unless told to.
+                    c.tensorboard = RunDescription.defaultTensorBoardFolder
+                    print("note: the branch writes its TensorBoard events to its own folder's \(RunDescription.defaultTensorBoardFolder)/, not to \(stored) (give --tensorboard DIR to choose)")
+                }
+                try Self.prepareTensorBoard(c, newRun: false)
+                resumedDescription = c
                 return try c.components(dataLimits: dataLimits.limits())
-            }, callbacks: Self.callbacks)
+            }, callbacks: Self.callbacks { resumedDescription })
             loop = resumed
             print("resuming from \(path) at epoch \(loop.epoch), step \(loop.step)")
             if let target { print("run folder: \(target) (a new branch)") }
@@ -154,9 +180,13 @@ struct TrainCommand: ParsableCommand {
             let description = try makeDescription()
             let run = try description.components(dataLimits: dataLimits.limits())
             let dir = try runDir ?? RunDirectory.makeNew(model: description.model.rawValue)
-            do { loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks) }
+            try Self.prepareTensorBoard(description, newRun: true)
+            do { loop = try TrainingSession.start(run, runDirectory: dir, overwrite: overwrite, callbacks: Self.callbacks { description }) }
             catch let error as AugmentationError { throw ValidationError("--crop-padding \(cropPadding) / --flip: \(error)") }
             print("run folder: \(dir)")
+        }
+        if let board = loop.callbacks.lazy.compactMap({ $0 as? TensorBoardCallback }).first {
+            print("TensorBoard events: \(board.directory) (tensorboard --logdir \(board.directory))")
         }
         print("data: \(loop.data.source)")
         Interruption.handleSignals()
