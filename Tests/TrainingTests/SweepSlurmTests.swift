@@ -28,9 +28,15 @@ final class SweepSlurmTests: XCTestCase {
             // The test's own setup: install (as root) and start a one-node Slurm.
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("scripts/start-slurm.sh").path
-            let started = try command("bash", [script])
+            // Its output goes to a file, not a pipe: the daemons it starts inherit the descriptors and
+            // would hold a pipe open, so reading it to the end would never return.
+            let logFolder = TangentProcess.temporaryFolder(for: self, prefix: "tangent-slurm-start")
+            try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
+            let log = logFolder + "/start-slurm.log"
+            _ = try command("bash", ["-c", "bash \"$0\" > \"$1\" 2>&1 < /dev/null", script, log])
             guard nodeTakesJobs().0 else {
-                throw XCTSkip("no Slurm node takes jobs and scripts/start-slurm.sh could not start one: \(started.output.suffix(400))")
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                throw XCTSkip("no Slurm node takes jobs and scripts/start-slurm.sh could not start one: \(output.suffix(400))")
             }
         }
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-slurm")
