@@ -1,9 +1,9 @@
 /// Curves of y against x for one or more named series: accuracy per epoch, kernel magnitude,
 /// top-k concentration and the like.
 ///
-/// Axes get round tick values; the y axis can be logarithmic (for kernel magnitudes spanning orders
-/// of magnitude). Points with a non-finite coordinate (or y ≤ 0 on a log axis) are skipped and break
-/// the curve there. The legend sits to the right of the plot so it never hides data.
+/// Axes get round tick values; either axis can be logarithmic (kernel magnitudes spanning orders of
+/// magnitude on y, network widths 16 … 16,384 on x). Points with a non-finite coordinate (or a
+/// coordinate ≤ 0 on a log axis) are skipped and break the curve there. The legend sits to the right of the plot so it never hides data.
 ///
 /// ```swift
 /// var chart = LineChart(title: "Kernel magnitude", xLabel: "epoch", yLabel: "‖K‖")
@@ -79,6 +79,8 @@ public struct LineChart: Chart {
     public var series: [Series]
     /// A base-10 logarithmic y axis (non-positive values are skipped).
     public var logScaleY: Bool = false
+    /// A base-10 logarithmic x axis (non-positive values are skipped; `integerTicksX` does not apply).
+    public var logScaleX: Bool = false
     /// Point markers.
     public var markers: Markers = .automatic
     /// Ticks on the x axis only at whole numbers (for epochs and steps).
@@ -106,7 +108,7 @@ public struct LineChart: Chart {
     public mutating func add(_ series: Series) { self.series.append(series) }
 
     private func isPlottable(_ x: Double, _ y: Double) -> Bool {
-        x.isFinite && y.isFinite && (!logScaleY || y > 0)
+        x.isFinite && y.isFinite && (!logScaleY || y > 0) && (!logScaleX || x > 0)
     }
 
     /// The chart as a complete SVG document.
@@ -146,8 +148,10 @@ public struct LineChart: Chart {
         let yTickWidth = yScale0.ticks.map { SVGCanvas.textWidth($0.label, size: ChartStyle.tickSize) }.max() ?? 0
         let left = (yLabel.isEmpty ? 14 : 34) + yTickWidth + 10
         let right = width - 24 - legendWidth
-        let xScale = AxisScale.linear(minimum: xMin, maximum: xMax, pixelLower: left, pixelUpper: right,
-                                      targetTickCount: max(3, min(9, Int((right - left) / 80))), integerTicks: integerTicksX)
+        let xScale = logScaleX
+            ? AxisScale.logarithmic(minimum: xMin, maximum: max(xMax, xMin), pixelLower: left, pixelUpper: right)
+            : AxisScale.linear(minimum: xMin, maximum: xMax, pixelLower: left, pixelUpper: right,
+                               targetTickCount: max(3, min(9, Int((right - left) / 80))), integerTicks: integerTicksX)
         let yScale = yScale0
 
         // Grid, axes, ticks.

@@ -27,10 +27,13 @@ public struct RegressionObjective: AttackObjective {
     /// The mean squared error at `x` and the fraction of outputs with the target's sign.
     public func lossAndAccuracy(at x: Tensor, labels: [Int32]) throws -> (loss: Float, accuracy: Double) {
         let outputs = try model(x)
-        let loss = try squaredError(outputs).scalar
-        let f = outputs.scalars, y = targets.scalars
+        return (try squaredError(outputs).scalar, Self.signAgreement(outputs.scalars, targets.scalars))
+    }
+
+    /// The fraction of outputs `f` on the same side of zero as their targets `y` (0 for none).
+    static func signAgreement(_ f: [Float], _ y: [Float]) -> Double {
         let agreeing = zip(f, y).filter { ($0 > 0) == ($1 > 0) }.count
-        return (loss, y.isEmpty ? 0 : Double(agreeing) / Double(y.count))
+        return y.isEmpty ? 0 : Double(agreeing) / Double(y.count)
     }
 
     /// The mean squared error of `outputs` (`[N, 1]`) against the targets.

@@ -11,7 +11,8 @@ public struct RegressionRobustnessReport: Sendable, Equatable {
     public var samples: Int
     /// mean (f(x) − y)².
     public var cleanRisk: Double
-    /// mean max_{‖δ‖ ≤ ε} (f(x + δ) − y)², as found by PGD: the adversarial risk.
+    /// mean max_{‖δ‖ ≤ ε} (f(x + δ) − y)², as found by PGD: the adversarial risk (under the sign-margin
+    /// attack, the squared error at the inputs that attack found).
     public var adversarialRisk: Double
     /// Fraction with sign f(x) = sign y.
     public var cleanSignAccuracy: Double
@@ -38,12 +39,21 @@ public enum RegressionRobustness {
         }
     }
 
-    /// PGD on the mean squared error of `model` against `samples.targets` (or `targets` when given) in
-    /// the ε-ball of `norm`, in batches; inputs are not clipped (synthetic inputs are unbounded).
-    /// Each sample's perturbation is found independently: the mean's gradient in x_i is sample i's.
+    /// What an attack climbs.
+    public enum AttackedLoss: String, Codable, Sendable, CaseIterable {
+        /// The squared error (``RegressionObjective``): the attack of the adversarial risk.
+        case squaredError
+        /// The negative signed margin −y f(x) (``SignMarginObjective``): the attack of robust sign accuracy.
+        case signMargin
+    }
+
+    /// PGD on the mean squared error of `model` against `samples.targets` (or `targets` when given) —
+    /// or on the negative signed margin with `attackedLoss: .signMargin` — in the ε-ball of `norm`, in
+    /// batches; inputs are not clipped (synthetic inputs are unbounded). Each sample's perturbation is
+    /// found independently: the mean's gradient in x_i is sample i's.
     public static func evaluate(_ model: Module, samples: SyntheticSamples, targets: [Float]? = nil,
-                                attack: PGDConfiguration, norm: Norm, batchSize: Int = 1000,
-                                rng: inout Xoshiro256) throws -> RegressionRobustnessReport {
+                                attack: PGDConfiguration, norm: Norm, attackedLoss: AttackedLoss = .squaredError,
+                                batchSize: Int = 1000, rng: inout Xoshiro256) throws -> RegressionRobustnessReport {
         let y = targets ?? samples.targets
         guard y.count == samples.count else {
             throw WorkbenchError.mismatch("\(y.count) targets for \(samples.count) samples")
@@ -55,9 +65,10 @@ public enum RegressionRobustness {
         for range in batches(samples.count, batchSize) {
             let x = inputs(samples, range)
             let objective = RegressionObjective(model, targets: Array(y[range]))
+            let attacked: AttackObjective = attackedLoss == .squaredError ? objective : SignMarginObjective(model, targets: Array(y[range]))
             let labels = [Int32](repeating: 0, count: range.count)
             let (clean, cleanAccuracy) = try objective.lossAndAccuracy(at: x, labels: labels)
-            let adversarial = try Attacks.pgd(objective, inputs: x, labels: labels, configuration: attack,
+            let adversarial = try Attacks.pgd(attacked, inputs: x, labels: labels, configuration: attack,
                                               norm: norm.perturbation, inputRange: nil, rng: &rng)
             let (risk, robustAccuracy) = try objective.lossAndAccuracy(at: adversarial, labels: labels)
             let weight = Double(range.count)

@@ -76,6 +76,33 @@ final class LineChartTests: XCTestCase {
         SVGTestSupport.assertNoNonFiniteNumbers(svg)
     }
 
+    /// Widths 16 … 16,384 on a log x axis: powers of ten are equally spaced, the points of a doubling
+    /// sequence too, and a non-positive x is skipped (it would have no place on the axis).
+    func testLogScaleXSpacesDecadesEqually() throws {
+        var chart = LineChart(title: "robust loss against width", xLabel: "width m", yLabel: "loss")
+        chart.logScaleX = true
+        chart.markers = .always
+        let widths = (4...14).map { pow(2, Double($0)) }
+        chart.add(.init(name: "ε = 0.1", x: [0] + widths, y: [1] + widths.map { 1 / $0.squareRoot() }))
+        let svg = chart.render()
+        SVGTestSupport.saveSample(svg, name: "line-log-x.svg")
+        let root = try XCTUnwrap(SVGTestSupport.parse(svg))
+        let series = try XCTUnwrap(SVGTestSupport.group("series", in: root))
+        let xs = SVGTestSupport.elements("circle", in: series).compactMap { SVGTestSupport.attribute($0, "cx").flatMap(Double.init) }
+        XCTAssertEqual(xs.count, widths.count, "x = 0 is skipped")
+        let gaps = zip(xs.dropFirst(), xs).map { $0 - $1 }
+        for gap in gaps { XCTAssertEqual(gap, gaps[0], accuracy: 0.02, "doublings are equally spaced") }
+        XCTAssertGreaterThan(gaps[0], 0)
+        for label in ["10", "10²", "10³", "10⁴", "10⁵"] { XCTAssertTrue(svg.contains(">\(label)</text>"), label) }
+        // Without the log axis the same doublings crowd together at the left.
+        chart.logScaleX = false
+        let linear = try XCTUnwrap(SVGTestSupport.group("series", in: try XCTUnwrap(SVGTestSupport.parse(chart.render()))))
+        let linearXs = SVGTestSupport.elements("circle", in: linear).compactMap { SVGTestSupport.attribute($0, "cx").flatMap(Double.init) }
+        XCTAssertEqual(linearXs.count, widths.count + 1, "x = 0 is plottable on a linear axis")
+        if linearXs.count == widths.count + 1 { XCTAssertLessThan(linearXs[2] - linearXs[1], 0.01 * (linearXs[11] - linearXs[10])) }
+        SVGTestSupport.assertNoNonFiniteNumbers(svg)
+    }
+
     func testEmptyChartSaysNoData() throws {
         for chart in [LineChart(title: "empty"),
                       LineChart(title: "all NaN", series: [.init(name: "s", y: [.nan, .infinity])])] {

@@ -44,6 +44,72 @@ final class RegressionRobustnessTests: XCTestCase {
         XCTAssertEqual(big.adversarialRisk, r.reduce(0) { $0 + pow(abs($1) + 5 * l2, 2) } / 2, accuracy: 1e-3)
     }
 
+    /// For a linear f and ±1 targets, the ε-ball of x is classified correctly iff y w·x > ε‖w‖_* (ℓ2 for
+    /// the ℓ2 ball, ℓ1 for ℓ∞); one sign-margin PGD step of size ε from δ = 0 reaches the worst point,
+    /// so the robust sign accuracy is that count exactly. Margins straddle the threshold on both sides.
+    func testSignMarginAttackOnALinearModelHasTheClosedFormRobustAccuracy() throws {
+        let model = Dense(weight: Tensor(shape: [1, 4], scalars: w), bias: nil)
+        let l2 = w.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(), l1 = w.reduce(0.0) { $0 + Double(abs($1)) }
+        let epsilon = 0.2
+        // x_i = t_i · w / ‖w‖², so w·x_i = t_i; targets alternate in sign, margins y·t around ε‖w‖_*.
+        for (norm, dual) in [(RegressionRobustness.Norm.l2, l2), (.linf, l1)] {
+            let threshold = epsilon * dual
+            let margins = [-0.5, 0.5 * threshold, 0.9 * threshold, 1.1 * threshold, 3 * threshold]
+            let y: [Float] = margins.indices.map { $0 % 2 == 0 ? 1 : -1 }
+            var x: [Float] = []
+            for (m, t) in zip(margins, y) { x += w.map { Float(m * Double(t) * Double($0) / (l2 * l2)) } }
+            let samples = try SyntheticSamples(dimension: 4, inputs: x, targets: y, cleanTargets: y, labels: y.map { $0 > 0 ? 1 : 0 })
+            var rng = Xoshiro256(seed: 3)
+            let report = try RegressionRobustness.evaluate(model, samples: samples, attack: PGDConfiguration(epsilon: Float(epsilon), stepSize: Float(epsilon), steps: 2),
+                                                           norm: norm, attackedLoss: .signMargin, rng: &rng)
+            XCTAssertEqual(report.cleanSignAccuracy, 4.0 / 5, "\(norm)")
+            XCTAssertEqual(report.robustSignAccuracy, 2.0 / 5, "\(norm): margins 1.1 and 3 × ε‖w‖_* survive")
+            // The squared error at the attacked inputs: each output moved by ε‖w‖_* against its target.
+            let expected = zip(margins, y).reduce(0.0) { $0 + pow($1.0 - threshold - 1, 2) } / 5
+            XCTAssertEqual(report.adversarialRisk, expected, accuracy: 1e-4, "\(norm)")
+        }
+    }
+
+    /// An output that overshoots its target (f = 1.2 against y = 1) with a flip within reach (ε‖w‖ = 1.5):
+    /// the squared error's attack pushes it further up and finds no flip; the sign-margin attack flips it.
+    func testSignMarginAttackFindsAFlipTheSquaredErrorAttackMisses() throws {
+        let model = Dense(weight: Tensor(shape: [1, 2], scalars: [3, 4]), bias: nil)
+        let samples = try SyntheticSamples(dimension: 2, inputs: [0.144, 0.192], targets: [1], cleanTargets: [1], labels: [1])  // w·x = 1.2
+        let attack = PGDConfiguration(epsilon: 0.3, stepSize: 0.1, steps: 10)
+        var rng = Xoshiro256(seed: 1)
+        let squared = try RegressionRobustness.evaluate(model, samples: samples, attack: attack, norm: .l2, rng: &rng)
+        let margin = try RegressionRobustness.evaluate(model, samples: samples, attack: attack, norm: .l2, attackedLoss: .signMargin, rng: &rng)
+        XCTAssertEqual(squared.robustSignAccuracy, 1)
+        XCTAssertEqual(squared.adversarialRisk, pow(2.7 - 1, 2), accuracy: 1e-4)
+        XCTAssertEqual(margin.robustSignAccuracy, 0)
+        XCTAssertEqual(margin.adversarialRisk, pow(-0.3 - 1, 2), accuracy: 1e-4)
+    }
+
+    /// The sign-margin objective's input gradient against central differences on a smooth two-layer net.
+    func testSignMarginGradientMatchesFiniteDifferences() throws {
+        var rng = Xoshiro256(seed: 8)
+        let net = try TwoLayerNetwork(inputs: 3, width: 6, activation: .tanh, regime: .full(alpha: 1.3), rng: &rng)
+        let x: [Float] = [0.3, -0.2, 0.5, -0.6, 0.1, 0.4]
+        let y: [Float] = [1, -1]
+        let objective = SignMarginObjective(net, targets: y)
+        let (loss, g) = try objective.lossAndInputGradient(at: Tensor(shape: [2, 3], scalars: x), labels: [0, 0])
+        func value(_ v: [Float]) throws -> Double {
+            let f = try net(Tensor(shape: [2, 3], scalars: v)).scalars
+            return -(Double(f[0]) * 1 - Double(f[1])) / 2
+        }
+        XCTAssertEqual(Double(loss), try value(x), accuracy: 1e-6)
+        let h: Float = 1e-2
+        for j in 0..<6 {
+            var plus = x, minus = x
+            plus[j] += h; minus[j] -= h
+            let numeric = (try value(plus) - value(minus)) / Double(2 * h)
+            XCTAssertEqual(Double(g.scalars[j]), numeric, accuracy: 1e-3, "input \(j)")
+        }
+        XCTAssertThrowsError(try SignMarginObjective(net, targets: [1, 1, 1]).lossAndAccuracy(at: Tensor(shape: [2, 3], scalars: x), labels: [0, 0])) {
+            XCTAssertTrue("\($0)".contains("[3, 1]"), "\($0)")
+        }
+    }
+
     func testInputGradientNormOfALinearModelIsItsWeightNorm() throws {
         let (model, samples, _) = try linearProblem()
         let expected = w.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
