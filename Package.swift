@@ -73,6 +73,8 @@ let package = Package(
         .executableTarget(name: "KernelAttack", dependencies: ["Tangent"], path: "Examples/KernelAttack"),
         .executableTarget(name: "TransferToWideNets", dependencies: ["Tangent"], path: "Examples/TransferToWideNets"),
         .executableTarget(name: "EigenFeatures", dependencies: ["Tangent"], path: "Examples/EigenFeatures"),
+        .executableTarget(name: "AdversarialTrainingWidth", dependencies: ["Tangent"], path: "Examples/AdversarialTrainingWidth"),
+        .executableTarget(name: "LearningRegimes", dependencies: ["Tangent"], path: "Examples/LearningRegimes"),
 
         // Fuzz targets (Fuzz/run.sh builds them with libFuzzer; a plain build gives input replayers).
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -19,21 +19,27 @@ public struct RegressionObjective: AttackObjective {
 
     /// mean_i (f(x_i) − y_i)² and its gradient in x.
     public func lossAndInputGradient(at x: Tensor, labels: [Int32]) throws -> (loss: Float, gradient: Tensor) {
-        let leaf = x.detached.requiringGradient()
-        let value = try squaredError(try model(leaf))
-        return (value.scalar, try gradients(of: value, wrt: [leaf], allowUnconnected: true)[0])
+        try Self.lossAndInputGradient(model, at: x, squaredError)
     }
 
     /// The mean squared error at `x` and the fraction of outputs with the target's sign.
     public func lossAndAccuracy(at x: Tensor, labels: [Int32]) throws -> (loss: Float, accuracy: Double) {
-        let outputs = try model(x)
-        return (try squaredError(outputs).scalar, Self.signAgreement(outputs.scalars, targets.scalars))
+        try Self.lossAndSignAccuracy(model, at: x, targets: targets, squaredError)
     }
 
-    /// The fraction of outputs `f` on the same side of zero as their targets `y` (0 for none).
-    static func signAgreement(_ f: [Float], _ y: [Float]) -> Double {
-        let agreeing = zip(f, y).filter { ($0 > 0) == ($1 > 0) }.count
-        return y.isEmpty ? 0 : Double(agreeing) / Double(y.count)
+    /// `loss` of `model`'s outputs at `x` and its gradient in x (the attack step of a regression objective).
+    static func lossAndInputGradient(_ model: Module, at x: Tensor, _ loss: (Tensor) throws -> Tensor) throws -> (loss: Float, gradient: Tensor) {
+        let leaf = x.detached.requiringGradient()
+        let value = try loss(try model(leaf))
+        return (value.scalar, try gradients(of: value, wrt: [leaf], allowUnconnected: true)[0])
+    }
+
+    /// `loss` of `model`'s outputs at `x` and the fraction of outputs on the same side of zero as `targets`.
+    static func lossAndSignAccuracy(_ model: Module, at x: Tensor, targets: Tensor,
+                                    _ loss: (Tensor) throws -> Tensor) throws -> (loss: Float, accuracy: Double) {
+        let outputs = try model(x)
+        let agreeing = zip(outputs.scalars, targets.scalars).filter { ($0 > 0) == ($1 > 0) }.count
+        return (try loss(outputs).scalar, targets.count == 0 ? 0 : Double(agreeing) / Double(targets.count))
     }
 
     /// The mean squared error of `outputs` (`[N, 1]`) against the targets.

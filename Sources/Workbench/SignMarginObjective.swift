@@ -22,15 +22,12 @@ public struct SignMarginObjective: AttackObjective {
 
     /// mean_i(−sign(y_i) f(x_i)) and its gradient in x.
     public func lossAndInputGradient(at x: Tensor, labels: [Int32]) throws -> (loss: Float, gradient: Tensor) {
-        let leaf = x.detached.requiringGradient()
-        let value = try negativeMargin(try model(leaf))
-        return (value.scalar, try gradients(of: value, wrt: [leaf], allowUnconnected: true)[0])
+        try RegressionObjective.lossAndInputGradient(model, at: x, negativeMargin)
     }
 
     /// The mean negative margin at `x` and the fraction of outputs with the target's sign.
     public func lossAndAccuracy(at x: Tensor, labels: [Int32]) throws -> (loss: Float, accuracy: Double) {
-        let outputs = try model(x)
-        return (try negativeMargin(outputs).scalar, RegressionObjective.signAgreement(outputs.scalars, targets.scalars))
+        try RegressionObjective.lossAndSignAccuracy(model, at: x, targets: targets, negativeMargin)
     }
 
     /// mean_i(−sign(y_i) f_i) of `outputs` (`[N, 1]`).
