@@ -6,8 +6,8 @@
 // the same initial network. After training: the test error, the mean input-gradient norm E‖∇ₓf‖ and the ℓ2
 // adversarial risk on the test set, one point per (regime, α, width). Writes results.json, results.csv and two
 // scatter charts (test error against E‖∇ₓf‖ and against the adversarial risk).
-// usage: swift run -c release LearningRegimes [OUT_DIR] [quick]
-//        (default: a new temporary folder; "quick" runs a reduced grid in seconds, for a smoke test)
+// usage: swift run -c release LearningRegimes [OUT_DIR] [quick] [relu|softplus|tanh]
+//        (default: a new temporary folder, ReLU; "quick" runs a reduced grid in seconds, for a smoke test)
 import Foundation
 import Tangent
 
@@ -19,6 +19,9 @@ struct StudySettings: Codable {
     var trainSize = 2000
     var testSize = 1000
     var widths = [64, 256, 1024, 4096]
+    /// ReLU by default. The lazy model of a ReLU net is discontinuous in x (its first-layer tangent features
+    /// 1{w_r·x > 0} x jump where w_r·x changes sign), so E‖∇ₓf‖ misses its jumps; softplus keeps it smooth.
+    var activation: TwoLayerActivation = .relu
     var regimes: [TwoLayerRegime] = [.randomFeatures(), .full()]
         + [0.25, 1, 4, 16].map { TwoLayerRegime.lazy(alpha: $0, centred: false) }
         + [1, 4, 16].map { TwoLayerRegime.lazy(alpha: $0, centred: true) }
@@ -49,7 +52,7 @@ struct StudySettings: Codable {
             pgd: PGDConfiguration(epsilon: epsilon, stepSize: 2.5 * epsilon / Float(pgdSteps), steps: pgdSteps, randomStart: true), norm: .l2)
         return TwoLayerExperiment(
             dimension: dimension, inputs: .gaussian, teacher: .quadratic(spectrum: spectrum), trainSize: trainSize, testSize: testSize,
-            width: width, activation: .relu, regime: regime, learningRate: baseLearningRate / (regime.alpha * regime.alpha),
+            width: width, activation: activation, regime: regime, learningRate: baseLearningRate / (regime.alpha * regime.alpha),
             momentum: momentum, training: RegressionTrainingSettings(epochs: steps, evaluationAttack: attack, measureEvery: steps),
             dataSeed: dataSeed, modelSeed: modelSeed)
     }
@@ -102,8 +105,9 @@ func run(settings: StudySettings, output: String) throws {
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let probe = settings.experiment(regime: .randomFeatures(), width: 1)
     let reference = try targetReference(try probe.task(), try probe.makeTrainer().trainer.test)
-    print(String(format: "d = %d, n = %d, quadratic target of rank %d: Var y = %.3f, E‖∇f*‖ = %.3f on the %d test points",
-                 settings.dimension, settings.trainSize, 2 * settings.rank, reference.variance, reference.gradientNorm, settings.testSize))
+    print(String(format: "d = %d, n = %d, quadratic target of rank %d: Var y = %.3f, E‖∇f*‖ = %.3f on the %d test points; σ = %@",
+                 settings.dimension, settings.trainSize, 2 * settings.rank, reference.variance, reference.gradientNorm, settings.testSize,
+                 settings.activation.rawValue))
     var runs: [RunRecord] = []
     for regime in settings.regimes {
         for width in settings.widths {
@@ -154,7 +158,7 @@ func write(_ results: StudyResults, to output: String) throws {
         }
         return chart
     }
-    let subtitle = "d = \(s.dimension), n = \(s.trainSize), \(s.steps) steps; points labelled by width"
+    let subtitle = "\(s.activation.rawValue), d = \(s.dimension), n = \(s.trainSize), \(s.steps) steps; points labelled by width"
     let xs = results.runs.map(\.final.inputGradientNorm), ys = results.runs.map(\.final.testRisk)
     var gradient = scatter(x: \.inputGradientNorm, xLabel: "E‖∇ₓf‖ on the test set", title: "Test error against input-gradient norm (\(subtitle))")
     let (xLow, xHigh) = (min(xs.min() ?? 1, results.targetGradientNorm), max(xs.max() ?? 1, results.targetGradientNorm))
@@ -176,7 +180,15 @@ func write(_ results: StudyResults, to output: String) throws {
 let arguments = Array(CommandLine.arguments.dropFirst())
 let output = arguments.first ?? NSTemporaryDirectory() + "tangent-learning-regimes-\(getpid())"
 do {
-    try run(settings: arguments.dropFirst().first == "quick" ? .quick : StudySettings(), output: output)
+    var settings = arguments.dropFirst().contains("quick") ? StudySettings.quick : StudySettings()
+    for word in arguments.dropFirst() where word != "quick" {
+        guard let activation = TwoLayerActivation(rawValue: word) else {
+            throw WorkbenchError.invalidSetting(name: "argument", value: word, requirement: "quick, or an activation: "
+                                                + TwoLayerActivation.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        settings.activation = activation
+    }
+    try run(settings: settings, output: output)
 } catch {
     FileHandle.standardError.write(Data("LearningRegimes: \(error)\n".utf8))
     exit(1)

@@ -83,7 +83,10 @@ public enum RegressionRobustness {
         return report
     }
 
-    /// E‖∇ₓ f(x)‖₂ over `samples`: the mean ℓ2 norm of the input gradient of a one-output model.
+    /// E‖∇ₓ f(x)‖₂ over `samples`: the mean ℓ2 norm of the input gradient of a one-output model. For a
+    /// model that is not continuous in x it is the gradient almost everywhere and misses the jumps: the
+    /// lazy (linearized) model of a ReLU net jumps by (α/√m) a_r (w_r − w⁰_r)·x where w⁰_r·x changes sign,
+    /// so compare it across regimes with a smooth activation, or through the adversarial risk.
     public static func meanInputGradientNorm(_ model: Module, samples: SyntheticSamples, batchSize: Int = 1000) throws -> Double {
         guard samples.count > 0 else { return 0 }
         var total = 0.0

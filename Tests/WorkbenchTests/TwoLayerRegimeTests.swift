@@ -106,3 +106,35 @@ extension TwoLayerRegimeTests {
         }
     }
 }
+
+extension TwoLayerRegimeTests {
+    /// The lazy model of a ReLU net is discontinuous in x: its first-layer term (α/√m) a_r 1{w⁰_r·x > 0} Δw_r·x
+    /// jumps by (α/√m) a_r Δw_r·x where w⁰_r·x changes sign, while its input gradient (almost everywhere) stays
+    /// bounded — so E‖∇ₓf‖ does not see the jumps an ε-ball attack can reach. The jump has this closed form;
+    /// the network itself (continuous) does not jump there.
+    func testLazyReLUModelJumpsWhereAnInitialUnitChangesSign() throws {
+        var rng = Xoshiro256(seed: 21)
+        let alpha: Float = 2, width = 4
+        let model = try TwoLayerModel(inputs: 3, width: width, activation: .relu, regime: .lazy(alpha: alpha, centred: false), rng: &rng)
+        let w0 = model.network.hidden.weight.value.scalars, a = model.network.output.weight.value.scalars
+        for (_, p) in model.network.trainableParameters { p.value = try p.value + Initializers.normal(p.value.shape, std: 0.5, rng: &rng) }
+        let delta = zip(model.network.hidden.weight.value.scalars, w0).map { Double($0 - $1) }
+        // x₀ on unit 0's initial kink (w⁰₀·x₀ = 0; Δw₀ with its w⁰₀ part removed), then a step of ±t along w⁰₀.
+        let u = (0..<3).map { Double(w0[$0]) }, unitNorm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let v = Array(delta[0..<3])
+        let along = zip(v, u).reduce(0) { $0 + $1.0 * $1.1 } / (unitNorm * unitNorm)
+        let x0 = zip(v, u).map { $0 - along * $1 }
+        let t = 1e-4
+        func point(_ side: Double) -> [Float] { zip(x0, u).map { Float($0 + side * t * $1 / unitNorm) } }
+        func value(_ module: Module, _ side: Double) throws -> Double {
+            Double(try module(Tensor(shape: [1, 3], scalars: point(side))).scalar)
+        }
+        let expected = Double(alpha) / Double(width).squareRoot() * Double(a[0]) * (0..<3).reduce(0.0) { $0 + delta[$1] * x0[$1] }
+        XCTAssertGreaterThan(abs(expected), 0.05)
+        XCTAssertEqual(try value(model.trainee, 1) - value(model.trainee, -1), expected, accuracy: 1e-3)
+        XCTAssertEqual(try value(model.network, 1) - value(model.network, -1), 0, accuracy: 1e-3)
+        let gradient = try RegressionRobustness.meanInputGradientNorm(
+            model.trainee, samples: try SyntheticSamples(dimension: 3, inputs: point(1), targets: [0], cleanTargets: [0], labels: [0]))
+        XCTAssertLessThan(gradient * 2 * t, 0.1 * abs(expected), "the a.e. gradient does not account for the jump")
+    }
+}
