@@ -71,12 +71,12 @@ for s in $SECTIONS; do
     done ;;
   ntk)
     for k in full traced; do
-      run $T bench --model mnist-cnn --task ntk --ntk $k --reps 3 --warmup 1
+      run $T bench --model mnist-cnn --task ntk --ntk-kind $k --reps 3 --warmup 1
     done
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net mnist --task ntk --impl 3 --ntk full --reps 2
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net mnist --task ntk --impl 3 --ntk trace --reps 2
     for k in full traced; do
-      run $T bench --model cifar-cnn --task ntk --ntk $k --reps 2 --warmup 1
+      run $T bench --model cifar-cnn --task ntk --ntk-kind $k --reps 2 --warmup 1
     done
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 3 --ntk full --reps 1
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 1 --ntk trace --reps 1 ;;

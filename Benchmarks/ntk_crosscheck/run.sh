@@ -15,11 +15,11 @@ OUT=${OUT:-$ROOT/bench-out/ntk_crosscheck}
 mkdir -p "$OUT"
 
 # 1. Export a seeded MNIST CNN as a plain parameter file (conv1.weight, ..., metadata model=mnist-cnn).
-"$TANGENT" ntk --model mnist-cnn --seed 0 --data-dir "$DATA" --probe first --probe-size 300 --kind full \
+"$TANGENT" ntk --model mnist-cnn --seed 0 --data-dir "$DATA" --probe first --probe-size 300 --ntk-kind full \
     --save-model "$OUT/model.safetensors.zst" --out "$OUT/kernel-fresh.safetensors.zst"
 
 # 2. Tangent's full kernel of the exported model, loaded back from the file, with the probe images saved.
-"$TANGENT" ntk "$OUT/model.safetensors.zst" --data-dir "$DATA" --probe first --probe-size 300 --kind full \
+"$TANGENT" ntk "$OUT/model.safetensors.zst" --data-dir "$DATA" --probe first --probe-size 300 --ntk-kind full \
     --save-inputs --out "$OUT/kernel.safetensors.zst"
 
 # 3. neural-tangents on the same weights and inputs.

@@ -234,18 +234,24 @@ public struct KernelSnapshotStore: Sendable {
     @discardableResult
     public mutating func append(_ kernel: KernelMatrix, epoch: Int, step: Int, trigger: KernelSnapshot.Trigger,
                                 extraTensors: [StoredTensor] = []) throws -> KernelSnapshot {
-        try RunDirectory.create(directory)
-        let name = Self.fileName(step: step)
-        let metadata = ["epoch": "\(epoch)", "step": "\(step)", "trigger": trigger.rawValue,
-                        "probe": index.probe.map(String.init).joined(separator: ","),
-                        "adversarial_probe": "\(index.adversarialProbe)"]
-        try KernelFile.write(kernel, metadata: metadata, extraTensors: extraTensors,
-                             to: (directory as NSString).appendingPathComponent(name))
-        let snapshot = KernelSnapshot(file: name, epoch: epoch, step: step, trigger: trigger, norm: kernel.frobeniusNorm)
-        index.snapshots.removeAll { $0.file == name }
+        let snapshot = KernelSnapshot(file: Self.fileName(step: step), epoch: epoch, step: step, trigger: trigger,
+                                      norm: kernel.frobeniusNorm)
+        try writeFile(kernel, for: snapshot, extraTensors: extraTensors)
+        index.snapshots.removeAll { $0.file == snapshot.file }
         index.snapshots.append(snapshot)
         try writeIndex()
         return snapshot
+    }
+
+    /// Writes `kernel` as the file of `snapshot` (metadata: its epoch, step and trigger, and the index's
+    /// probe) without touching the index.
+    func writeFile(_ kernel: KernelMatrix, for snapshot: KernelSnapshot, extraTensors: [StoredTensor] = []) throws {
+        try RunDirectory.create(directory)
+        let metadata = ["epoch": "\(snapshot.epoch)", "step": "\(snapshot.step)", "trigger": snapshot.trigger.rawValue,
+                        "probe": index.probe.map(String.init).joined(separator: ","),
+                        "adversarial_probe": "\(index.adversarialProbe)"]
+        try KernelFile.write(kernel, metadata: metadata, extraTensors: extraTensors,
+                             to: (directory as NSString).appendingPathComponent(snapshot.file))
     }
 
     /// Writes `index.json` atomically.

@@ -112,13 +112,16 @@ public enum TrainingSession {
     /// In place, the checkpoint must belong to the folder's run (its ``RunIdentity``) and fit the model
     /// and data given now. With `branchDirectory` — a new or empty folder — the continuation goes there
     /// as a new run whose metric files start as copies of the original's, leaving the original run
-    /// untouched (e.g. to linearize an existing run at one of its checkpoints). A checkpoint file
-    /// outside a run folder can only be continued as a branch, whose metric files start empty: nothing
-    /// is ever written beside the file.
+    /// untouched (e.g. to linearize an existing run at one of its checkpoints). The branch's `kernels/`
+    /// folder starts with the kernels tracked up to the checkpoint, hard-linked (or copied) from the
+    /// original's, so the branch analyses on its own (see `BranchKernelHistory`). A checkpoint file
+    /// outside a run folder can only be continued as a branch, whose metric files start empty and whose
+    /// kernels are the two the checkpoint holds (K₀ and the newest): nothing is ever written beside the file.
     public static func resume(from path: String, into branchDirectory: String? = nil,
                               components: (_ checkpoint: Checkpoint) throws -> RunComponents,
                               callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
-        let (source, checkpointPath, checkpoint) = try locate(path)
+        let (source, checkpointPath, located) = try locate(path)
+        var checkpoint = located
         let branch = branchDirectory.flatMap { $0 == source ? nil : $0 }
         guard source != nil || branch != nil else {
             throw ConfigurationError("\(checkpointPath) is not inside a run folder (RUN/checkpoints/); give a new folder to continue it in")
@@ -144,6 +147,9 @@ public enum TrainingSession {
                     try FileManager.default.copyItem(atPath: from, toPath: to)
                 }
             }
+            if let kernels = try BranchKernelHistory.inherit(&checkpoint, path: checkpointPath, sourceRun: source, branchDirectory: branch) {
+                reportGaps(in: kernels, source: source)
+            }
         } else {
             let folder = source!
             if let owner = try RunIdentity.read(from: folder) {
@@ -159,6 +165,18 @@ public enum TrainingSession {
         let loop = try open(run, in: runDirectory, identity: identity, callbacks: callbacks)
         try TrainingCheckpoint.restore(loop, from: checkpoint, path: checkpointPath, continuingMetrics: source != nil)
         return (loop, checkpointPath)
+    }
+
+    /// Says which kernels of a branch's history did not come from the original run's `kernels/` folder.
+    private static func reportGaps(in kernels: BranchKernelHistory.Outcome, source: String?) {
+        func steps(_ snapshots: [KernelSnapshot]) -> String { snapshots.map { "step \($0.step) (epoch \($0.epoch))" }.joined(separator: ", ") }
+        let place = source.map { "\(($0 as NSString).appendingPathComponent(KernelSnapshotStore.folderName))/" } ?? "a run folder"
+        if !kernels.rewritten.isEmpty {
+            print("note: the branch's kernels at \(steps(kernels.rewritten)) are not in \(place); written from the checkpoint's kernel tracking state")
+        }
+        if !kernels.missing.isEmpty {
+            print("note: the branch's kernel history lacks the kernels at \(steps(kernels.missing)): they are neither in \(place) nor in the checkpoint, so its analysis leaves them out")
+        }
     }
 
     /// Writes `run.json` and `config.json`, opens the metric log and builds the loop with its callbacks.

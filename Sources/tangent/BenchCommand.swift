@@ -11,7 +11,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "mnist-cnn or cifar-cnn") var model: String = "mnist-cnn"
     @Option(help: "train | eval | pgd | ntk | conv | checkpoint") var task: String = "train"
     @Option(help: "For conv/checkpoint: load the model's parameters from this checkpoint (default: fresh initialisation).") var checkpoint: String?
-    @Option(help: "NTK kind for --task ntk: full | traced") var ntk: String = "full"
+    @Option(name: .customLong(NTKKindOption.name), help: NTKKindOption.help) var ntkKind: KernelKind?
+    /// The former name of `--ntk-kind`, still read (see `NTKKindOption`).
+    @Option(name: .customLong("ntk"), help: .hidden) var legacyKind: KernelKind?
     @Option(help: "NTK memory budget in MB") var memoryBudget: Int = 4096
     @Flag(help: "Time the linearized model's steps (train, pgd, eval) instead of the network's.") var linearized = false
     @Option(help: "Batch size (default: 300 MNIST, 250 CIFAR; 1000 for eval).") var batchSize: Int?
@@ -28,6 +30,12 @@ struct BenchCommand: ParsableCommand {
         try requireOption(warmup >= 0, "--warmup must be at least 0, got \(warmup)")
         try requireOption(memoryBudget >= 1, "--memory-budget must be positive, got \(memoryBudget) MB")
         if let batchSize { try requireOption(batchSize >= 1, "--batch-size must be positive, got \(batchSize)") }
+        _ = try kernelKind()
+    }
+
+    /// The NTK kind `--task ntk` times (full unless given).
+    func kernelKind() throws -> KernelKind {
+        try NTKKindOption.chosen(ntkKind, legacy: legacyKind, legacyName: "ntk") ?? .full
     }
 
     func run() throws {
@@ -73,8 +81,7 @@ struct BenchCommand: ParsableCommand {
                 try optimizer.update(trainee, gradients: g)
             }
         case "ntk":
-            guard let ntkKind = KernelKind(rawValue: ntk) else { throw ValidationError("--ntk takes full or traced") }
-            let options = EmpiricalNTK.Options(kind: ntkKind, memoryBudgetBytes: memoryBudget << 20)
+            let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
             work = { _ = try EmpiricalNTK.compute(net, inputs: x, options: options) }
         default:
             throw ValidationError("unknown task \(task)")
@@ -91,7 +98,7 @@ struct BenchCommand: ParsableCommand {
         var record: [String: Any] = ["framework": "tangent", "net": kind.rawValue, "task": task, "batch": batch,
                                      "reps": reps, "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!]
         if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
-        if task == "ntk" { record["kernel"] = ntk }
+        if task == "ntk" { record["kernel"] = try kernelKind().rawValue }
         if linearized { record["linearized"] = true }
         record.merge(Self.blasProvenance) { $1 }
         record["peak_rss_mb"] = PeakMemory.residentMegabytes()

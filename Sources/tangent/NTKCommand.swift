@@ -31,7 +31,9 @@ struct NTKCommand: ParsableCommand {
     @Option(help: "Which split the probe is drawn from: train | test.") var split: String = "train"
     @Option(help: ArgumentHelp("'first' (the first --probe-size images) or comma-separated indices.", valueName: "first|INDICES")) var probe: String = "first"
     @Option(help: "Size of a 'first' probe (default: the paper's batch, 300 MNIST / 250 CIFAR-10).") var probeSize: Int?
-    @Option(help: "full (NC×NC) | traced (N×N).") var kind: String = "full"
+    @Option(name: .customLong(NTKKindOption.name), help: NTKKindOption.help) var ntkKind: KernelKind?
+    /// The former name of `--ntk-kind`, still read (see `NTKKindOption`).
+    @Option(name: .customLong("kind"), help: .hidden) var legacyKind: KernelKind?
     @Option(help: "Memory budget of the NTK engine in MB.") var memoryBudget: Int = 4096
     @Option(help: "Width of a freshly initialised two-layer network.") var width: Int = 4096
     @Option(help: "Output kernel file (.safetensors.zst).") var out: String
@@ -43,10 +45,11 @@ struct NTKCommand: ParsableCommand {
         try requireOption(width >= 1, "--width must be positive, got \(width)")
         try requireOption(memoryBudget >= 1, "--memory-budget must be positive, got \(memoryBudget) MB")
         if let probeSize { try requireOption(probeSize >= 1, "--probe-size must be positive, got \(probeSize)") }
+        _ = try NTKKindOption.chosen(ntkKind, legacy: legacyKind, legacyName: "kind")
     }
 
     func run() throws {
-        guard let kernelKind = KernelKind(rawValue: kind) else { throw ValidationError("--kind takes full or traced, not '\(kind)'") }
+        let kernelKind = try NTKKindOption.chosen(ntkKind, legacy: legacyKind, legacyName: "kind") ?? .full
         let loaded = try ModelSource.load(source, model: model, seed: seed, width: width, dataset: dataset, dataDir: dataDir)
         let c = loaded.dataConfiguration
         let data = try TrainingData.load(c.dataset, directory: c.dataDirectory, trainSubset: c.trainSubset, testSubset: c.testSubset,

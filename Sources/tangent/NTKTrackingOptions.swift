@@ -16,8 +16,12 @@ struct NTKTrackingOptions: ParsableArguments {
     @Option(name: .customLong("ntk-probe-size"), help: ArgumentHelp("Size of a 'first' probe (default: the batch size).", valueName: "N"))
     var probeSize: Int?
 
-    @Option(name: .customLong("ntk-kernel"), help: ArgumentHelp("full (the NC×NC kernel, the paper's) or traced (N×N).", valueName: "full|traced"))
-    var kernel: String = "full"
+    @Option(name: .customLong(NTKKindOption.name), help: NTKKindOption.help)
+    var kind: KernelKind?
+
+    /// The former name of `--ntk-kind`, still read (see ``NTKKindOption``).
+    @Option(name: .customLong("ntk-kernel"), help: .hidden)
+    var legacyKind: KernelKind?
 
     @Flag(name: .customLong("ntk-adversarial-probe"), help: "Compute each kernel on the probe's PGD version against the current model (the robust-evaluation attack).")
     var adversarialProbe = false
@@ -28,9 +32,7 @@ struct NTKTrackingOptions: ParsableArguments {
     /// The tracking settings, or nil when no schedule was asked for.
     func configuration() throws -> KernelTrackingConfiguration? {
         guard everySteps != nil || everyEpoch else { return nil }
-        guard let kind = KernelKind(rawValue: kernel) else {
-            throw ValidationError("--ntk-kernel takes full or traced, not '\(kernel)'")
-        }
+        let kind = try NTKKindOption.chosen(kind, legacy: legacyKind, legacyName: "ntk-kernel") ?? .full
         let config = KernelTrackingConfiguration(
             everySteps: everySteps, everyEpoch: everyEpoch, probe: try KernelTrackingConfiguration.Probe(argument: probe),
             probeSize: probeSize, kind: kind, adversarialProbe: adversarialProbe, memoryBudgetMB: memoryBudget)
@@ -40,7 +42,7 @@ struct NTKTrackingOptions: ParsableArguments {
 
     func validate() throws {
         let tracking = everySteps != nil || everyEpoch
-        if !tracking && (probe != "first" || probeSize != nil || kernel != "full" || adversarialProbe || memoryBudget != 4096) {
+        if !tracking && (probe != "first" || probeSize != nil || kind != nil || legacyKind != nil || adversarialProbe || memoryBudget != 4096) {
             throw ValidationError("NTK options need --ntk-every N or --ntk-every-epoch to switch kernel tracking on")
         }
         do { _ = try configuration() } catch let error as ConfigurationError { throw ValidationError(error.description) }

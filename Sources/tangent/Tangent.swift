@@ -8,6 +8,7 @@ struct TangentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangent",
         abstract: "Train small CNNs with empirical-NTK instrumentation, attacks and exact resume.",
+        version: TangentVersion.current,
         subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, AnalyzeCommand.self, NTKCommand.self, KernelCommand.self, FeaturesCommand.self, TwoLayerCommand.self, SweepCommand.self, DataCommand.self, BenchCommand.self])
 
     /// Parses the command line with the options whose value may be left out completed first (see
