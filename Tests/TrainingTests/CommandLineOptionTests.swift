@@ -121,6 +121,13 @@ final class CommandLineOptionTests: XCTestCase {
             (["eval", "missing-run", "--test-subset", "0"], "--test-subset must be positive, got 0"),
             (["eval", "missing-run", "--steps=0"], "--steps must be at least 1, got 0"),
             (["eval", "missing-run", "--eps=-0.3"], "--eps: '-0.3' is not a finite non-negative number"),
+            // The kernel kind (see NTKKindOptionTests): a bad value, or both its names at once.
+            (["train", "--ntk-every-epoch", "--ntk-kind", "diagonal"], "'--ntk-kind <full|traced>'"),
+            (["train", "--ntk-every-epoch", "--ntk-kind", "full", "--ntk-kernel", "traced"], "--ntk-kernel is the former name of --ntk-kind; give --ntk-kind only"),
+            (["train", "--ntk-kind", "traced"], "NTK options need --ntk-every N or --ntk-every-epoch"),
+            (["ntk", "--model", "mnist-cnn", "--kind", "traced", "--ntk-kind", "traced", "--out", "k.safetensors.zst"], "--kind is the former name of --ntk-kind"),
+            (["ntk", "--model", "mnist-cnn", "--ntk-kind", "diagonal", "--out", "k.safetensors.zst"], "'--ntk-kind <full|traced>'"),
+            (["bench", "--task", "ntk", "--ntk", "full", "--ntk-kind", "traced"], "--ntk is the former name of --ntk-kind"),
         ]
         let cwd = TangentProcess.temporaryFolder(for: self, prefix: "tangent-cli-other")
         try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)

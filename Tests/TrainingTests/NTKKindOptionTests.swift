@@ -4,7 +4,8 @@ import XCTest
 
 /// `--ntk-kind full|traced` is the kernel kind's one name in `tangent train`, `tangent ntk` and `tangent
 /// bench`; each command's former spelling still works, hidden from the help; and `tangent --version`.
-/// All through the real `tangent` process.
+/// All through the real `tangent` process; its refusals are among
+/// `CommandLineOptionTests.testOutOfRangeOptionsOfTheOtherCommandsAreRefused`.
 final class NTKKindOptionTests: XCTestCase {
     /// The former spelling of `--ntk-kind` in each command.
     static let formerNames = ["train": "--ntk-kernel", "ntk": "--kind", "bench": "--ntk"]
@@ -58,25 +59,6 @@ final class NTKKindOptionTests: XCTestCase {
             let line = try XCTUnwrap(result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), result.output)
             let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             XCTAssertEqual(record["kernel"] as? String, "traced", name)
-        }
-    }
-
-    func testBadOrDoubledKindsAreRefusedNamingTheOption() throws {
-        let cases: [(arguments: [String], message: String)] = [
-            (["train", "--ntk-every-epoch", "--ntk-kind", "diagonal"], "'--ntk-kind <full|traced>'"),
-            (["train", "--ntk-every-epoch", "--ntk-kind", "full", "--ntk-kernel", "traced"], "--ntk-kernel is the former name of --ntk-kind; give --ntk-kind only"),
-            (["train", "--ntk-kind", "traced"], "NTK options need --ntk-every N or --ntk-every-epoch"),
-            (["ntk", "--model", "mnist-cnn", "--kind", "traced", "--ntk-kind", "traced", "--out", "k.safetensors.zst"], "--kind is the former name of --ntk-kind"),
-            (["ntk", "--model", "mnist-cnn", "--ntk-kind", "diagonal", "--out", "k.safetensors.zst"], "'--ntk-kind <full|traced>'"),
-            (["bench", "--task", "ntk", "--ntk", "full", "--ntk-kind", "traced"], "--ntk is the former name of --ntk-kind"),
-        ]
-        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-ntk-kind-refused")
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        for (arguments, message) in cases {
-            let result = try TangentProcess.run(arguments, in: root)
-            XCTAssertEqual(result.status, 64, "\(arguments): \(result.output)")
-            XCTAssertTrue(result.output.contains(message), "\(arguments) should say \(message): \(result.output)")
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [], "\(arguments) wrote a file")
         }
     }
 
