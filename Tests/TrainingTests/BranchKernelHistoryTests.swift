@@ -1,6 +1,9 @@
 import Foundation
 import Tangent
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A branch (`tangent train --resume … --run-dir BRANCH`) owns the kernels its history needs: its
 /// `kernels/index.json` lists only files its own `kernels/` folder holds, so `tangent analyze BRANCH`
@@ -88,6 +91,31 @@ final class BranchKernelHistoryTests: XCTestCase {
         try FileManager.default.removeItem(atPath: branch + "/analysis")
         _ = try analyze([branch])
         XCTAssertEqual(try distances(branch).matrix, continued.matrix)
+    }
+
+    /// Across file systems the kernels cannot be linked: they are copied.
+    func testABranchOnAnotherFileSystemCopiesTheKernels() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-branch-copy")
+        let device = { (path: String) -> UInt64? in
+            var status = stat()
+            return stat(path, &status) == 0 ? UInt64(status.st_dev) : nil
+        }
+        guard let memory = device("/dev/shm"), let temporary = device(NSTemporaryDirectory()), memory != temporary else {
+            throw XCTSkip("/dev/shm is not a file system of its own here")
+        }
+        let parent = "/dev/shm/tangent-branch-copy-\(UUID().uuidString)", branch = root + "/branch"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: parent) }
+        try trainParent(parent)
+        let branched = try TangentProcess.run(["train", "--resume", parent, "--epochs", "3", "--run-dir", branch])
+        XCTAssertEqual(branched.status, 0, branched.output)
+        for step in [0, 4, 8] {
+            let name = KernelSnapshotStore.fileName(step: step)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: branch + "/kernels/" + name)),
+                           try Data(contentsOf: URL(fileURLWithPath: parent + "/kernels/" + name)), name)
+        }
+        try FileManager.default.removeItem(atPath: parent)
+        _ = try analyze([branch])
+        XCTAssertEqual(try distances(branch).times, [0, 1, 2, 3])
     }
 
     func testABranchOfACheckpointFileOutsideItsRunKeepsTheKernelsTheCheckpointHolds() throws {
