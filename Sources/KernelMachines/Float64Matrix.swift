@@ -1,3 +1,5 @@
+import Kernels
+
 /// A dense row-major matrix of `Double`s: kernel values Θ(X₁, X₂) (rows for X₁, columns for X₂),
 /// cotangents of a kernel, or regression weights.
 public struct Float64Matrix: Sendable, Equatable {

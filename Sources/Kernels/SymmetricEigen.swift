@@ -121,14 +121,22 @@ public enum SymmetricEigen {
         try partialSolve(matrix, n, selection, vectors: false).values
     }
 
+    /// As `decompose(_:dimension:selecting:)` for Double with OpenBLAS at `threads` threads: one keeps
+    /// small decompositions inside a larger computation independent of the thread count.
+    static func decompose(_ matrix: [Double], dimension n: Int, selecting selection: Selection,
+                          threads: Int) throws(SymmetricEigenError) -> Decomposition<Double> {
+        try partialSolve(matrix, n, selection, vectors: true, threads: threads)
+    }
+
     // MARK: Shared drivers
 
     /// Largest `n` whose workspace sizes still fit LAPACK's 32-bit integers.
     static let maximumDimension = 32_000
 
-    /// Checks the input, then lets LAPACK's BLAS calls use every core (GEMMs leave OpenBLAS at one thread).
-    private static func validateAndPrepare<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int) throws(SymmetricEigenError) {
-        BLASThreads.set(ProcessInfoCores.count)
+    /// Checks the input, then lets LAPACK's BLAS calls use `threads` threads (GEMMs leave OpenBLAS at one).
+    private static func validateAndPrepare<S: BinaryFloatingPoint>(_ matrix: [S], _ n: Int,
+                                                                   threads: Int = ProcessInfoCores.count) throws(SymmetricEigenError) {
+        BLASThreads.set(threads)
         guard n >= 0, matrix.count == n * n else {
             throw .shapeMismatch(count: matrix.count, dimension: n)
         }
@@ -139,9 +147,9 @@ public enum SymmetricEigen {
         }
     }
 
-    private static func fullSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int,
-                                                          vectors: Bool) throws(SymmetricEigenError) -> Decomposition<S> {
-        try validateAndPrepare(matrix, n)
+    private static func fullSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int, vectors: Bool,
+                                                          threads: Int = ProcessInfoCores.count) throws(SymmetricEigenError) -> Decomposition<S> {
+        try validateAndPrepare(matrix, n, threads: threads)
         if n == 0 { return Decomposition(dimension: 0, values: [], vectors: []) }
         // Sizes from the LAPACK documentation of ?syevd (n > 1); n = 1 needs 1 of each.
         let lwork = n == 1 ? 1 : (vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1)
@@ -175,9 +183,9 @@ public enum SymmetricEigen {
         return Decomposition(dimension: n, values: w, vectors: a)
     }
 
-    private static func partialSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int, _ selection: Selection,
-                                                             vectors: Bool) throws(SymmetricEigenError) -> Decomposition<S> {
-        try validateAndPrepare(matrix, n)
+    private static func partialSolve<S: LAPACKSymmetricScalar>(_ matrix: [S], _ n: Int, _ selection: Selection, vectors: Bool,
+                                                             threads: Int = ProcessInfoCores.count) throws(SymmetricEigenError) -> Decomposition<S> {
+        try validateAndPrepare(matrix, n, threads: threads)
         let k = selection.count
         guard k >= 0, k <= n else { throw .invalidSelection(count: k, dimension: n) }
         if k == 0 { return Decomposition(dimension: n, values: [], vectors: []) }
@@ -257,6 +265,19 @@ public enum SymmetricEigenError: Error, Sendable, Equatable, CustomStringConvert
     case nonFiniteEntry(row: Int, column: Int)
     /// A partial solve returned fewer eigenpairs than requested.
     case incomplete(routine: String, found: Int, requested: Int)
+    /// An entry and its mirror image differ by `difference`, more than rounding explains.
+    case notSymmetric(row: Int, column: Int, difference: Double)
+    /// A solver setting outside what it can run with (`requirement` says what is allowed).
+    case invalidSetting(name: String, value: Double, requirement: String)
+    /// An iterative solver stopped after `cycles` cycles with `converged` of the `requested` eigenpairs
+    /// within `tolerance`; the largest residual norm ‖Kv − λv‖ was `worstResidual`.
+    case notConverged(requested: Int, converged: Int, cycles: Int, worstResidual: Double, tolerance: Double)
+    /// A matrix–block product returned `got` values instead of `expected`.
+    case productShape(expected: Int, got: Int)
+    /// A matrix–block product returned NaN or infinity (the first such entry of its `n × columns` result).
+    case nonFiniteProduct(row: Int, column: Int)
+    /// An iterative solver found no direction outside its basis of `vectors` vectors in dimension `dimension`.
+    case basisExhausted(vectors: Int, dimension: Int)
 
     public var description: String {
         switch self {
@@ -276,6 +297,19 @@ public enum SymmetricEigenError: Error, Sendable, Equatable, CustomStringConvert
             return "symmetric eigen-decomposition: the matrix has a non-finite entry at (\(row), \(column))"
         case let .incomplete(routine, found, requested):
             return "\(routine) found \(found) of the \(requested) requested eigenvalues"
+        case let .notSymmetric(row, column, difference):
+            return "symmetric eigen-decomposition: the matrix is not symmetric: entries (\(row), \(column)) and (\(column), \(row)) differ by \(difference)"
+        case let .invalidSetting(name, value, requirement):
+            return "symmetric eigen-decomposition: the \(name) is \(value); it must be \(requirement)"
+        case let .notConverged(requested, converged, cycles, worstResidual, tolerance):
+            return "block Krylov eigensolver: after \(cycles) cycles \(converged) of the \(requested) requested eigenpairs met the "
+                + "tolerance \(tolerance) (largest residual ‖Kv − λv‖ = \(worstResidual)); allow more cycles, a larger oversampling or depth, or a looser tolerance"
+        case let .productShape(expected, got):
+            return "block Krylov eigensolver: the matrix–block product returned \(got) values instead of \(expected)"
+        case let .nonFiniteProduct(row, column):
+            return "block Krylov eigensolver: the matrix–block product returned a non-finite value at (\(row), \(column))"
+        case let .basisExhausted(vectors, dimension):
+            return "block Krylov eigensolver: no direction left outside a basis of \(vectors) vectors in dimension \(dimension)"
         }
     }
 }

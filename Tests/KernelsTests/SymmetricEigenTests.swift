@@ -4,90 +4,6 @@ import Kernels
 
 /// The LAPACKE eigensolvers against the cyclic Jacobi twin and against matrices with a known spectrum.
 final class SymmetricEigenTests: XCTestCase {
-    // MARK: Helpers
-
-    /// A random symmetric matrix with N(0, 1) entries.
-    private func randomSymmetric(_ n: Int, seed: UInt64) -> [Double] {
-        var rng = Xoshiro256(seed: seed)
-        var a = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0...i {
-                let x = rng.nextNormal()
-                a[i * n + j] = x
-                a[j * n + i] = x
-            }
-        }
-        return a
-    }
-
-    /// A random orthogonal matrix (row-major, orthonormal columns) by Gram–Schmidt on Gaussian columns.
-    private func randomOrthogonal(_ n: Int, seed: UInt64) -> [Double] {
-        var rng = Xoshiro256(seed: seed)
-        var columns: [[Double]] = []
-        while columns.count < n {
-            var v = (0..<n).map { _ in rng.nextNormal() }
-            // Twice is enough (re-orthogonalisation keeps the basis orthonormal to rounding).
-            for _ in 0..<2 {
-                for q in columns {
-                    let d = zip(q, v).reduce(0) { $0 + $1.0 * $1.1 }
-                    for i in 0..<n { v[i] -= d * q[i] }
-                }
-            }
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm < 1e-8 { continue }
-            columns.append(v.map { $0 / norm })
-        }
-        var q = [Double](repeating: 0, count: n * n)
-        for j in 0..<n { for i in 0..<n { q[i * n + j] = columns[j][i] } }
-        return q
-    }
-
-    /// Q diag(λ) Qᵀ.
-    private func withSpectrum(_ lambda: [Double], seed: UInt64) -> [Double] {
-        let n = lambda.count
-        let q = randomOrthogonal(n, seed: seed)
-        var a = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0..<n {
-                var s = 0.0
-                for k in 0..<n { s += q[i * n + k] * lambda[k] * q[j * n + k] }
-                a[i * n + j] = s
-            }
-        }
-        return a
-    }
-
-    /// max_k ‖A v_k − λ_k v_k‖ / ‖A‖_F over the returned eigenpairs.
-    private func residual<S: BinaryFloatingPoint>(_ a: [Double], _ d: SymmetricEigen.Decomposition<S>) -> Double {
-        let n = d.dimension
-        let normA = a.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        var worst = 0.0
-        for k in 0..<d.count {
-            let v = d.vector(k).map { Double($0) }
-            let lambda = Double(d.values[k])
-            var r = 0.0
-            for i in 0..<n {
-                var s = 0.0
-                for j in 0..<n { s += a[i * n + j] * v[j] }
-                r += (s - lambda * v[i]) * (s - lambda * v[i])
-            }
-            worst = max(worst, r.squareRoot() / normA)
-        }
-        return worst
-    }
-
-    /// max |vᵢ·vⱼ − δᵢⱼ|.
-    private func orthonormalityError<S: BinaryFloatingPoint>(_ d: SymmetricEigen.Decomposition<S>) -> Double {
-        var worst = 0.0
-        for p in 0..<d.count {
-            for q in p..<d.count {
-                let dot = zip(d.vector(p), d.vector(q)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                worst = max(worst, abs(dot - (p == q ? 1 : 0)))
-            }
-        }
-        return worst
-    }
-
     private func assertClose(_ a: [Double], _ b: [Double], tolerance: Double,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
@@ -109,22 +25,22 @@ final class SymmetricEigenTests: XCTestCase {
 
     func testJacobiReferenceRecoversKnownSpectrum() {
         let lambda: [Double] = [9, 4, 2.5, 1, 0.5, 0.1, -0.3, -2]
-        let d = SymmetricEigen.jacobiReference(withSpectrum(lambda, seed: 7), dimension: lambda.count)
+        let d = SymmetricEigen.jacobiReference(SymmetricTestMatrices.withSpectrum(lambda, seed: 7), dimension: lambda.count)
         assertClose(d.values, lambda, tolerance: 1e-12)
-        XCTAssertLessThan(orthonormalityError(d), 1e-12)
+        XCTAssertLessThan(SymmetricTestMatrices.orthonormalityError(d), 1e-12)
     }
 
     // MARK: Full solve
 
     func testFullDecompositionMatchesJacobiFloatAndDouble() throws {
         for (n, seed) in [(1, 1 as UInt64), (2, 2), (5, 3), (17, 4), (40, 5)] {
-            let a = randomSymmetric(n, seed: seed)
+            let a = SymmetricTestMatrices.randomSymmetric(n, seed: seed)
             let reference = SymmetricEigen.jacobiReference(a, dimension: n)
 
             let double = try SymmetricEigen.decompose(a, dimension: n)
             assertClose(double.values, reference.values, tolerance: 1e-10)
-            XCTAssertLessThan(residual(a, double), 1e-12)
-            XCTAssertLessThan(orthonormalityError(double), 1e-12)
+            XCTAssertLessThan(SymmetricTestMatrices.residual(a, double), 1e-12)
+            XCTAssertLessThan(SymmetricTestMatrices.orthonormalityError(double), 1e-12)
             // Eigenvectors agree with the twin up to sign (the random spectrum has no repeated eigenvalue).
             for k in 0..<n {
                 let dot = zip(double.vector(k), reference.vector(k)).reduce(0) { $0 + $1.0 * $1.1 }
@@ -133,14 +49,14 @@ final class SymmetricEigenTests: XCTestCase {
 
             let float = try SymmetricEigen.decompose(a.map { Float($0) }, dimension: n)
             assertClose(float.values.map { Double($0) }, reference.values, tolerance: 1e-4 * Double(n))
-            XCTAssertLessThan(residual(a, float), 1e-5)
-            XCTAssertLessThan(orthonormalityError(float), 1e-5)
+            XCTAssertLessThan(SymmetricTestMatrices.residual(a, float), 1e-5)
+            XCTAssertLessThan(SymmetricTestMatrices.orthonormalityError(float), 1e-5)
         }
     }
 
     func testValuesOnlyMatchFullSolve() throws {
         let n = 33
-        let a = randomSymmetric(n, seed: 11)
+        let a = SymmetricTestMatrices.randomSymmetric(n, seed: 11)
         let full = try SymmetricEigen.decompose(a, dimension: n)
         assertClose(try SymmetricEigen.eigenvalues(a, dimension: n), full.values, tolerance: 1e-12)
         let fa = a.map { Float($0) }
@@ -153,7 +69,7 @@ final class SymmetricEigenTests: XCTestCase {
         let n = 30
         // λ_i = 100 · 0.7^i: a decaying, strictly positive spectrum like a kernel's.
         let lambda = (0..<n).map { 100 * pow(0.7, Double($0)) }
-        let a = withSpectrum(lambda, seed: 21)
+        let a = SymmetricTestMatrices.withSpectrum(lambda, seed: 21)
         let d = try SymmetricEigen.decompose(a, dimension: n)
         assertClose(d.values, lambda, tolerance: 1e-11)
         let f = try SymmetricEigen.decompose(a.map { Float($0) }, dimension: n)
@@ -170,20 +86,20 @@ final class SymmetricEigenTests: XCTestCase {
 
     func testTopAndBottomKEqualTheEndsOfTheFullSolve() throws {
         let n = 50
-        let a = randomSymmetric(n, seed: 31)
+        let a = SymmetricTestMatrices.randomSymmetric(n, seed: 31)
         let full = try SymmetricEigen.decompose(a, dimension: n)
         for k in [1, 5, 20, n] {
             let top = try SymmetricEigen.decompose(a, dimension: n, selecting: .largest(k))
             XCTAssertEqual(top.count, k)
             assertClose(top.values, Array(full.values.prefix(k)), tolerance: 1e-11)
-            XCTAssertLessThan(residual(a, top), 1e-12)
+            XCTAssertLessThan(SymmetricTestMatrices.residual(a, top), 1e-12)
             for j in 0..<k {
                 let dot = zip(top.vector(j), full.vector(j)).reduce(0) { $0 + $1.0 * $1.1 }
                 XCTAssertEqual(abs(dot), 1, accuracy: 1e-8)
             }
             let bottom = try SymmetricEigen.decompose(a, dimension: n, selecting: .smallest(k))
             assertClose(bottom.values, Array(full.values.suffix(k)), tolerance: 1e-11)
-            XCTAssertLessThan(residual(a, bottom), 1e-12)
+            XCTAssertLessThan(SymmetricTestMatrices.residual(a, bottom), 1e-12)
 
             assertClose(try SymmetricEigen.eigenvalues(a, dimension: n, selecting: .largest(k)),
                         Array(full.values.prefix(k)), tolerance: 1e-11)
@@ -193,8 +109,8 @@ final class SymmetricEigenTests: XCTestCase {
         let ffull = try SymmetricEigen.decompose(fa, dimension: n)
         let ftop = try SymmetricEigen.decompose(fa, dimension: n, selecting: .largest(10))
         assertClose(ftop.values.map { Double($0) }, ffull.values.prefix(10).map { Double($0) }, tolerance: 1e-4)
-        XCTAssertLessThan(residual(a, ftop), 1e-5)
-        XCTAssertLessThan(orthonormalityError(ftop), 1e-5)
+        XCTAssertLessThan(SymmetricTestMatrices.residual(a, ftop), 1e-5)
+        XCTAssertLessThan(SymmetricTestMatrices.orthonormalityError(ftop), 1e-5)
         let fbottomValues = try SymmetricEigen.eigenvalues(fa, dimension: n, selecting: .smallest(3))
         assertClose(fbottomValues.map { Double($0) }, ffull.values.suffix(3).map { Double($0) }, tolerance: 1e-4)
     }
