@@ -18,6 +18,8 @@ public enum EigenFeatureError: Error, CustomStringConvertible, Equatable {
     case basisShape(argument: String, rows: Int, columns: Int, expected: String)
     /// A number of features (top-k, r most robust) outside `allowed`.
     case countOutOfRange(name: String, value: Int, allowed: ClosedRange<Int>)
+    /// Feature `feature` exists (the machine has `count`) but only the top `computed` eigenpairs were computed.
+    case featureNotComputed(feature: Int, computed: Int, count: Int)
 
     /// A sentence naming the problem.
     public var description: String {
@@ -39,6 +41,9 @@ public enum EigenFeatureError: Error, CustomStringConvertible, Equatable {
             return "basis \(argument) is \(rows)×\(columns); expected \(expected)"
         case .countOutOfRange(let name, let value, let allowed):
             return "the \(name) is \(value); it must be in \(allowed.lowerBound)…\(allowed.upperBound)"
+        case .featureNotComputed(let feature, let computed, let count):
+            return "feature \(feature) was not computed: only the top \(computed) of the \(count) eigenpairs of the Gram matrix were; "
+                + "decompose more of them (or completely) to use it"
         }
     }
 }

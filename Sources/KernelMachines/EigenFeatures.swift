@@ -11,7 +11,10 @@ import Autodiff
 /// evaluated, attacked (``KernelAttackObjective``) and plotted like any predictor. At a finite time t of
 /// gradient flow (``time``) the gain 1/λ_j becomes (1 − e^{−ηλ_j t})/λ_j and the features sum to f_t.
 ///
-/// Built on ``GradientFlowSolution``: one eigen-decomposition serves every feature and time.
+/// Built on ``GradientFlowSolution``: one eigen-decomposition serves every feature and time. When only
+/// the top features are wanted, `decomposition: .top(K)` computes the K largest eigenpairs without a
+/// full decomposition (block Krylov, see ``GramDecomposition``); features above K, and the full
+/// predictor Σ_j f_j, are then refused with an error rather than approximated.
 ///
 /// ```swift
 /// let features = try EigenFeatures.decompose(kernel: FullyConnectedReLUKernel.notebook, inputs: x,
@@ -36,18 +39,26 @@ public struct EigenFeatures {
     }
 
     /// The t → ∞ features of kernel regression on (`inputs`, `labels`): one eigen-decomposition of
-    /// Θ(X, X) + λI through ``KernelRegression/gradientFlow(kernel:inputs:labels:task:ridge:learningRate:memoryBudgetBytes:)``.
+    /// Θ(X, X) + λI through ``KernelRegression/gradientFlow(kernel:inputs:labels:task:ridge:learningRate:decomposition:memoryBudgetBytes:)``,
+    /// complete or of the top K eigenpairs only (`decomposition: .top(K)`: features 1…K).
     /// - Throws: as that function (bad inputs or labels, a Gram matrix that is not positive semidefinite,
-    ///   the memory budget).
+    ///   K outside 1…N, the memory budget, a block Krylov search that does not converge).
     public static func decompose(kernel: KernelFunction, inputs: Tensor, labels: [Int32], task: KernelTask,
-                                 ridge: Double = 0, memoryBudgetBytes: Int = 4 << 30) throws -> EigenFeatures {
+                                 ridge: Double = 0, decomposition: GramDecomposition = .complete,
+                                 memoryBudgetBytes: Int = 4 << 30) throws -> EigenFeatures {
         try EigenFeatures(try KernelRegression.gradientFlow(kernel: kernel, inputs: inputs, labels: labels, task: task,
-                                                             ridge: ridge, memoryBudgetBytes: memoryBudgetBytes))
+                                                             ridge: ridge, decomposition: decomposition,
+                                                             memoryBudgetBytes: memoryBudgetBytes))
     }
 
     /// The number of features: one per training input.
-    public var count: Int { solution.eigenvalues.count }
-    /// λ_1 ≥ λ_2 ≥ … of Θ(X, X) + λI; feature j has `eigenvalues[j - 1]`.
+    public var count: Int { solution.samples }
+    /// The number of features whose eigenpair was computed: ``count`` after a complete decomposition,
+    /// K after a top-K one. Features 1…computedCount can be used.
+    public var computedCount: Int { solution.eigenvalues.count }
+    /// Whether every feature's eigenpair was computed (and so the full predictor is available).
+    public var isComplete: Bool { solution.isComplete }
+    /// λ_1 ≥ λ_2 ≥ … of Θ(X, X) + λI, for the computed features; feature j has `eigenvalues[j - 1]`.
     public var eigenvalues: [Double] { solution.eigenvalues }
     /// The kernel Θ.
     public var kernel: KernelFunction { solution.kernel }
@@ -57,9 +68,12 @@ public struct EigenFeatures {
     public var task: KernelTask { solution.task }
     /// Every feature, 1…``count``.
     public var all: [Int] { Array(stride(from: 1, through: count, by: 1)) }
+    /// The features whose eigenpair was computed, 1…``computedCount`` (``all`` after a complete decomposition).
+    public var computed: [Int] { Array(stride(from: 1, through: computedCount, by: 1)) }
 
-    /// The unit eigenvector v_j (N values; its sign is LAPACK's, and f_j does not depend on it).
-    /// - Throws: ``EigenFeatureError/featureOutOfRange(feature:count:)``.
+    /// The unit eigenvector v_j (N values; its sign is the solver's, and f_j does not depend on it).
+    /// - Throws: ``EigenFeatureError/featureOutOfRange(feature:count:)``;
+    ///   ``EigenFeatureError/featureNotComputed(feature:computed:count:)`` beyond a top-K decomposition.
     public func eigenvector(_ j: Int) throws -> [Double] {
         try checkIndex(j)
         let n = count
@@ -120,7 +134,8 @@ public struct EigenFeatures {
 
     /// The full predictor f = Σ_j f_j (at ``time``), straight from the decomposition.
     /// - Throws: as ``GradientFlowSolution/predictor(atTime:)`` (t = ∞ with an eigenvalue within
-    ///   rounding of zero).
+    ///   rounding of zero; ``KernelPredictorError/incompleteDecomposition(computed:samples:)`` after a
+    ///   top-K decomposition).
     public func fullPredictor() throws -> KernelPredictor {
         try solution.predictor(atTime: time)
     }
@@ -155,9 +170,13 @@ public struct EigenFeatures {
         guard j >= 1, j <= count else {
             throw EigenFeatureError.featureOutOfRange(feature: j, count: count)
         }
+        guard j <= computedCount else {
+            throw EigenFeatureError.featureNotComputed(feature: j, computed: computedCount, count: count)
+        }
     }
 
-    /// The features as a list after checking that it is not empty, has no repeats and stays in 1…N.
+    /// The features as a list after checking that it is not empty, has no repeats and stays in 1…N
+    /// (and among the computed ones).
     func checkedFeatures<Features: Sequence<Int>>(_ features: Features) throws -> [Int] {
         let list = Array(features)
         guard !list.isEmpty else { throw EigenFeatureError.noFeatures }

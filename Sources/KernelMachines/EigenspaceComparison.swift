@@ -41,7 +41,9 @@ public struct EigenspaceComparison: Sendable, Equatable {
     /// training inputs (the same values in the same order; the per-sample layouts may differ, e.g.
     /// flattened rows for a fully connected kernel and NCHW images for a convolutional one).
     /// - Throws: ``EigenFeatureError/differentTrainingInputs(detail:)``;
-    ///   ``EigenFeatureError/countOutOfRange(name:value:allowed:)`` for k outside 1…N.
+    ///   ``EigenFeatureError/countOutOfRange(name:value:allowed:)`` for k outside 1…N;
+    ///   ``EigenFeatureError/featureNotComputed(feature:computed:count:)`` when a machine computed fewer
+    ///   than k eigenpairs.
     public init(_ a: EigenFeatures, _ b: EigenFeatures, top k: Int) throws {
         let xa = a.trainingInputs, xb = b.trainingInputs
         guard a.count == b.count else {
@@ -58,6 +60,9 @@ public struct EigenspaceComparison: Sendable, Equatable {
         }
         guard (1...a.count).contains(k) else {
             throw EigenFeatureError.countOutOfRange(name: "number of eigenvectors compared", value: k, allowed: 1...a.count)
+        }
+        for machine in [a, b] where k > machine.computedCount {
+            throw EigenFeatureError.featureNotComputed(feature: k, computed: machine.computedCount, count: machine.count)
         }
         let n = a.count
         try self.init(basis: try Float64Matrix(rows: k, columns: n, values: Array(a.solution.eigenvectors[0..<(k * n)])),

@@ -36,8 +36,9 @@ extension EigenFeatures {
     ///   - loss: the full predictor's attacked loss; nil: the task's cross-entropy. A label-free loss is
     ///     anchored at x, as the attacks do.
     /// - Throws: ``EigenFeatureError`` for bad feature lists or eigenvalues that cannot be divided by;
-    ///   ``KernelPredictorError`` for labels or a loss that do not fit; ``KernelMachineError`` for inputs
-    ///   of the wrong shape; the kernel's errors.
+    ///   ``KernelPredictorError`` for labels or a loss that do not fit, or features from a top-K
+    ///   decomposition (``KernelPredictorError/incompleteDecomposition(computed:samples:)``: the full
+    ///   predictor is needed); ``KernelMachineError`` for inputs of the wrong shape; the kernel's errors.
     public func gradientDecomposition<Features: Sequence<Int>>(at x: Tensor, labels: [Int32], features: Features,
                                                                loss: KernelAttackLoss? = nil) throws -> FeatureGradientDecomposition {
         let list = try checkedFeatures(features)

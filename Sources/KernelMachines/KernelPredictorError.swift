@@ -34,6 +34,9 @@ public enum KernelPredictorError: Error, CustomStringConvertible, Equatable {
     case competitorCount(loss: String, k: Int, allowed: ClosedRange<Int>)
     /// A LAPACK routine failed for a reason other than the matrix (`info` is its return code).
     case lapack(routine: String, info: Int)
+    /// Something that needs every eigenpair of the N × N Gram matrix (`samples` = N) was asked of a
+    /// decomposition that computed only the top `computed`.
+    case incompleteDecomposition(computed: Int, samples: Int)
 
     /// A sentence naming the problem.
     public var description: String {
@@ -72,6 +75,9 @@ public enum KernelPredictorError: Error, CustomStringConvertible, Equatable {
             return "the \(loss) loss needs k in \(allowed.lowerBound)…\(allowed.upperBound); got \(k)"
         case .lapack(let routine, let info):
             return "\(routine) failed (info = \(info))"
+        case .incompleteDecomposition(let computed, let samples):
+            return "this needs every eigenpair of the \(samples)×\(samples) Gram matrix, but only the top \(computed) were computed; "
+                + "decompose it completely (GramDecomposition.complete)"
         }
     }
 }

@@ -1,8 +1,9 @@
 import Autodiff
+import Kernels
 
 /// Kernel regression: the predictor a network in the kernel regime converges to under gradient flow on
 /// the squared loss from a zero (centred) output, f(x) = Θ(x, X) (Θ(X, X) + λI)⁻¹ Y, solved by Cholesky
-/// in Float64 — and, through ``gradientFlow(kernel:inputs:labels:task:ridge:learningRate:memoryBudgetBytes:)``,
+/// in Float64 — and, through ``gradientFlow(kernel:inputs:labels:task:ridge:learningRate:decomposition:memoryBudgetBytes:)``,
 /// the same flow stopped at a finite time.
 ///
 /// Y holds ±1 (binary task) or one-hot (multiclass task) targets; λ (the ridge, default 0) is added to
@@ -35,34 +36,56 @@ public enum KernelRegression {
     /// Gradient flow on ½‖f(X) − Y‖² in function space from f₀ = 0 with learning rate η, through one
     /// eigen-decomposition of Θ(X, X) + λI; ``GradientFlowSolution/predictor(atTime:)`` gives
     /// f_t(x) = Θ(x, X) (Θ + λI)⁻¹ (I − e^{−η(Θ + λI)t}) Y for any t ≥ 0 (t = ∞: the fit above).
+    ///
+    /// With `decomposition: .top(K)` only the K largest eigenpairs are computed (block Krylov): enough
+    /// for eigen-features 1…K, not for the flow's predictor, which then throws
+    /// ``KernelPredictorError/incompleteDecomposition(computed:samples:)``, and only the computed
+    /// eigenvalues are checked for positivity.
     /// - Throws: ``KernelPredictorError/notPositiveSemidefinite(eigenvalue:threshold:ridge:)`` for a Gram
     ///   matrix with an eigenvalue below what rounding explains; a learning rate that is not finite and
-    ///   positive; otherwise as ``fit(kernel:inputs:labels:task:ridge:memoryBudgetBytes:)``.
+    ///   positive; ``KernelPredictorError/invalidSetting(name:value:requirement:)`` for K outside 1…N;
+    ///   `SymmetricEigenError` from the block Krylov solver (bad settings, no convergence); otherwise as
+    ///   ``fit(kernel:inputs:labels:task:ridge:memoryBudgetBytes:)``.
     public static func gradientFlow(kernel: KernelFunction, inputs: Tensor, labels: [Int32], task: KernelTask,
-                                    ridge: Double = 0, learningRate: Double = 1,
+                                    ridge: Double = 0, learningRate: Double = 1, decomposition: GramDecomposition = .complete,
                                     memoryBudgetBytes: Int = 4 << 30) throws -> GradientFlowSolution {
         let targets = try checkedTargets(inputs: inputs, labels: labels, task: task, ridge: ridge)
         guard learningRate.isFinite, learningRate > 0 else {
             throw KernelPredictorError.invalidSetting(name: "learning rate", value: learningRate, requirement: "finite and positive")
         }
         let n = labels.count
-        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: .eigendecomposition),
+        let method: Method
+        switch decomposition {
+        case .complete:
+            method = .eigendecomposition
+        case .top(let k, let settings):
+            guard (1...n).contains(k) else {
+                throw KernelPredictorError.invalidSetting(name: "number of eigenpairs", value: Double(k),
+                                                          requirement: "in 1…\(n) (one per training input)")
+            }
+            method = .topEigenpairs(count: k, settings: settings)
+        }
+        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: method),
                         memoryBudgetBytes, "the gradient-flow predictor on \(n) training inputs (Gram matrix and its eigen-decomposition)")
         return try GradientFlowSolution(kernel: kernel, inputs: inputs, targets: targets, task: task, ridge: ridge,
-                                        learningRate: learningRate, memoryBudgetBytes: memoryBudgetBytes)
+                                        learningRate: learningRate, decomposition: decomposition,
+                                        memoryBudgetBytes: memoryBudgetBytes)
     }
 
     /// How the Gram system is solved, for ``requiredBytes(samples:features:outputs:method:)``.
-    public enum Method: Sendable {
+    public enum Method: Sendable, Equatable {
         /// Cholesky in place: the Gram matrix is the only N × N buffer.
         case cholesky
         /// A full symmetric eigen-decomposition: the Gram matrix, LAPACK's copy and its 2N² workspace.
         case eigendecomposition
+        /// The `count` largest eigenpairs by block Krylov iteration: the Gram matrix and the solver's
+        /// basis (`BlockKrylovSettings.workingBytes(count:dimension:)`).
+        case topEigenpairs(count: Int, settings: BlockKrylovSettings)
     }
 
-    /// The memory a fit needs at least: its N × N buffers in Float64 (one for Cholesky, four at the peak
-    /// of the eigen-decomposition), the Float64 copies of the training inputs a kernel makes for Θ(X, X),
-    /// and the targets and weights.
+    /// The memory a fit needs at least: its N × N buffers in Float64 (one for Cholesky and for the top
+    /// eigenpairs, four at the peak of the full eigen-decomposition), the block Krylov solver's basis, the
+    /// Float64 copies of the training inputs a kernel makes for Θ(X, X), and the targets and weights.
     public static func requiredBytes(samples n: Int, features: Int, outputs: Int, method: Method) -> Int {
         // Saturating arithmetic: a request too large to count is as refused as one that merely does not fit.
         func times(_ a: Int, _ b: Int) -> Int {
@@ -74,8 +97,13 @@ public enum KernelRegression {
             return overflow ? Int.max : s
         }
         let n = max(n, 0), features = max(features, 0), outputs = max(outputs, 0)
-        let squares = method == .cholesky ? 1 : 4
-        let buffers = times(times(n, n), 8 * squares)
+        let buffers: Int
+        switch method {
+        case .cholesky: buffers = times(times(n, n), 8)
+        case .eigendecomposition: buffers = times(times(n, n), 8 * 4)
+        case .topEigenpairs(let count, let settings):
+            buffers = plus(times(times(n, n), 8), settings.workingBytes(count: min(max(count, 1), max(n, 1)), dimension: n))
+        }
         let rest = times(plus(times(times(2, n), features), times(times(3, n), outputs)), 8)
         return plus(buffers, rest)
     }

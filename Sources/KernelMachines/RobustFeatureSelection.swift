@@ -53,12 +53,16 @@ public struct RobustFeatureSelection: Sendable {
     ///   - batchSize: examples attacked together.
     ///   - rng: for attacks with a random start.
     /// - Throws: ``EigenFeatureError`` for bad candidates or counts, or a candidate whose eigenvalue
-    ///   cannot be divided by; as ``EigenFeatures/evaluate(features:images:labels:attacks:loss:norm:batchSize:rng:)``.
+    ///   cannot be divided by; ``KernelPredictorError/incompleteDecomposition(computed:samples:)`` for
+    ///   features from a top-K decomposition (the full predictor is needed); as
+    ///   ``EigenFeatures/evaluate(features:images:labels:attacks:loss:norm:batchSize:rng:)``.
     public static func run(features: EigenFeatures, candidates: [Int]? = nil,
                            validation: (images: Tensor, labels: [Int32]), test: (images: Tensor, labels: [Int32]),
                            counts: [Int], attack: AttackKind, loss: KernelAttackLoss? = nil,
                            norm: PerturbationNorm = LInfinity(), batchSize: Int = 500,
                            rng: inout Xoshiro256) throws -> RobustFeatureSelection {
+        // First: a top-K decomposition has no full predictor to compare with.
+        let fullPredictor = try features.fullPredictor()
         let candidates = try features.checkedFeatures(candidates ?? features.all)
         guard !counts.isEmpty else {
             throw EigenFeatureError.countOutOfRange(name: "number of robust features kept", value: 0,
@@ -78,7 +82,6 @@ public struct RobustFeatureSelection: Sendable {
                 return a.feature < b.feature
             }
 
-        let fullPredictor = try features.fullPredictor()
         let fullObjective = try KernelAttackObjective(predictor: fullPredictor, loss: loss)
         let attackedAgainstFull = try attack.perturb(fullObjective, inputs: test.images, labels: test.labels,
                                                      norm: norm, rng: &rng)

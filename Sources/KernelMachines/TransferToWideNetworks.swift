@@ -118,7 +118,7 @@ public struct TransferExperiment {
 
     /// Prepares the kernel flow for networks trained with step `learningRate`.
     /// - Throws: ``KernelMachineError/incompatibleShapes(first:second:)`` when the probe's features are not
-    ///   the training set's; the errors of ``KernelRegression/gradientFlow(kernel:inputs:labels:task:ridge:learningRate:memoryBudgetBytes:)``
+    ///   the training set's; the errors of ``KernelRegression/gradientFlow(kernel:inputs:labels:task:ridge:learningRate:decomposition:memoryBudgetBytes:)``
     ///   (labels other than 0 and 1, label counts, memory budget, learning rate).
     public init(trainingInputs: Tensor, trainingLabels: [Int32], probeInputs: Tensor, probeLabels: [Int32],
                 learningRate: Double, memoryBudgetBytes: Int = 4 << 30) throws {

@@ -65,18 +65,37 @@ public struct BlockKrylovSettings: Sendable, Equatable {
     }
 }
 
+/// How a block Krylov search went: the residual of each eigenpair it returned and what it cost.
+public struct BlockKrylovReport: Sendable, Equatable {
+    /// ‖K v_k − λ_k v_k‖ for each returned eigenpair, largest eigenvalue first.
+    public let residualNorms: [Double]
+    /// Restart cycles run (each a Rayleigh–Ritz step over its Krylov basis).
+    public let cycles: Int
+    /// Vectors multiplied by K in all (the sum of the block products' widths).
+    public let productColumns: Int
+
+    /// A report from its parts.
+    public init(residualNorms: [Double], cycles: Int, productColumns: Int) {
+        self.residualNorms = residualNorms
+        self.cycles = cycles
+        self.productColumns = productColumns
+    }
+
+    /// The largest ‖K v_k − λ_k v_k‖ / |λ_k| over the eigenpairs with eigenvalues `values` (the
+    /// residual alone where λ_k = 0).
+    public func largestRelativeResidual(values: [Double]) -> Double {
+        zip(residualNorms, values).map { $1 == 0 ? $0 : $0 / abs($1) }.max() ?? 0
+    }
+}
+
 extension SymmetricEigen {
-    /// The largest eigenpairs found by ``blockKrylov(largest:of:dimension:settings:)``, with the residual
-    /// of each and what the search cost.
+    /// The largest eigenpairs found by ``blockKrylov(largest:of:dimension:settings:)``, with how the
+    /// search went.
     public struct BlockKrylovResult: Sendable {
         /// The eigenvalues, largest first, and their unit eigenvectors (row k: eigenvector k).
         public let decomposition: Decomposition<Double>
-        /// ‖K v_k − λ_k v_k‖ for each eigenpair, in the same order.
-        public let residualNorms: [Double]
-        /// Restart cycles run (each a Rayleigh–Ritz step over its Krylov basis).
-        public let cycles: Int
-        /// Vectors multiplied by K in all (the sum of the block products' widths).
-        public let productColumns: Int
+        /// The residual of each eigenpair, the cycles and the products the search took.
+        public let report: BlockKrylovReport
     }
 
     /// The `count` largest eigenvalues (descending) and their eigenvectors of a symmetric `n × n`
@@ -238,8 +257,9 @@ private struct BlockKrylovSearch {
             if converged == count || basisRows == n {
                 let decomposition = SymmetricEigen.Decomposition(dimension: n, values: Array(theta[0..<count]),
                                                                  vectors: Array(vectors[0..<(count * n)]))
-                return SymmetricEigen.BlockKrylovResult(decomposition: decomposition, residualNorms: residuals,
-                                                         cycles: cycle, productColumns: productColumns)
+                return SymmetricEigen.BlockKrylovResult(
+                    decomposition: decomposition,
+                    report: BlockKrylovReport(residualNorms: residuals, cycles: cycle, productColumns: productColumns))
             }
             // Restart from the kept Ritz vectors, whose images are already known.
             start = vectors

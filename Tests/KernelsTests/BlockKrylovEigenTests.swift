@@ -80,7 +80,7 @@ final class BlockKrylovEigenTests: XCTestCase {
         XCTAssertEqual(found.values, found.values.sorted(by: >), label, file: file, line: line)
         let direct = residuals(a, found)
         for j in 0..<k {
-            XCTAssertEqual(result.residualNorms[j], direct[j], accuracy: 1e-9 * scale + 1e-6 * direct[j], label, file: file, line: line)
+            XCTAssertEqual(result.report.residualNorms[j], direct[j], accuracy: 1e-9 * scale + 1e-6 * direct[j], label, file: file, line: line)
             XCTAssertLessThanOrEqual(direct[j], max(settings.tolerance * abs(found.values[j]), 2 * Double(n) * .ulpOfOne * scale),
                                      "\(label): residual of eigenpair \(j + 1)", file: file, line: line)
         }
@@ -106,7 +106,7 @@ final class BlockKrylovEigenTests: XCTestCase {
                 try check(result, a, k: c.k, settings: settings, "n \(c.n), k \(c.k), \(settings)")
                 // Far fewer products than a dense solve's n vectors, and more than one cycle's worth
                 // for a slow spectrum (the restarts are exercised).
-                XCTAssertLessThan(result.productColumns, 20 * c.n, "n \(c.n), k \(c.k), \(settings)")
+                XCTAssertLessThan(result.report.productColumns, 20 * c.n, "n \(c.n), k \(c.k), \(settings)")
             }
         }
     }
@@ -132,7 +132,7 @@ final class BlockKrylovEigenTests: XCTestCase {
         }
         XCTAssertEqual(direct.decomposition.values, viaClosure.decomposition.values)
         XCTAssertEqual(direct.decomposition.vectors, viaClosure.decomposition.vectors)
-        XCTAssertEqual(direct.productColumns, viaClosure.productColumns)
+        XCTAssertEqual(direct.report.productColumns, viaClosure.report.productColumns)
         XCTAssertGreaterThan(calls, 1)
         // Another seed: a different start, the same eigenpairs to the tolerance.
         let other = try SymmetricEigen.blockKrylov(largest: k, of: a, dimension: n, settings: BlockKrylovSettings(seed: 99))
@@ -150,15 +150,15 @@ final class BlockKrylovEigenTests: XCTestCase {
         let a = try matrix(spectrum: (0..<n).map { 3 - Double($0) * 0.25 }, seed: 5)
         let all = try SymmetricEigen.blockKrylov(largest: n, of: a, dimension: n)
         try check(all, a, k: n, settings: BlockKrylovSettings(), valueTolerance: 1e-12, angleTolerance: nil, "k = n")
-        XCTAssertEqual(all.cycles, 1)
-        XCTAssertEqual(all.productColumns, n)
+        XCTAssertEqual(all.report.cycles, 1)
+        XCTAssertEqual(all.report.productColumns, n)
         // A basis that would outgrow n: capped at n, the last Krylov block cut short.
         let b = try matrix(spectrum: (0..<50).map { pow(0.8, Double($0)) }, seed: 6)
         let settings = BlockKrylovSettings(oversampling: 10, depth: 4)
         XCTAssertEqual(settings.basisSize(count: 7, dimension: 50), 50)
         let capped = try SymmetricEigen.blockKrylov(largest: 7, of: b, dimension: 50, settings: settings)
         try check(capped, b, k: 7, settings: settings, valueTolerance: 1e-12, "basis capped at n")
-        XCTAssertEqual(capped.productColumns, 50)
+        XCTAssertEqual(capped.report.productColumns, 50)
         // A block that does not divide the basis: 8 vectors, depth 2, n = 97.
         let c = try matrix(spectrum: (0..<97).map { 1 / Double($0 + 1) }, seed: 7)
         let odd = BlockKrylovSettings(oversampling: 3, depth: 2)
