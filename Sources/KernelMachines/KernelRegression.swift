@@ -54,18 +54,11 @@ public enum KernelRegression {
             throw KernelPredictorError.invalidSetting(name: "learning rate", value: learningRate, requirement: "finite and positive")
         }
         let n = labels.count
-        let method: Method
-        switch decomposition {
-        case .complete:
-            method = .eigendecomposition
-        case .top(let k, let settings):
-            guard (1...n).contains(k) else {
-                throw KernelPredictorError.invalidSetting(name: "number of eigenpairs", value: Double(k),
-                                                          requirement: "in 1…\(n) (one per training input)")
-            }
-            method = .topEigenpairs(count: k, settings: settings)
+        if case .top(let k, _) = decomposition, !(1...n).contains(k) {
+            throw KernelPredictorError.invalidSetting(name: "number of eigenpairs", value: Double(k),
+                                                      requirement: "in 1…\(n) (one per training input)")
         }
-        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: method),
+        try checkBudget(requiredBytes(samples: n, features: featureCount(inputs), outputs: task.outputs, method: Method(decomposition)),
                         memoryBudgetBytes, "the gradient-flow predictor on \(n) training inputs (Gram matrix and its eigen-decomposition)")
         return try GradientFlowSolution(kernel: kernel, inputs: inputs, targets: targets, task: task, ridge: ridge,
                                         learningRate: learningRate, decomposition: decomposition,
@@ -81,6 +74,14 @@ public enum KernelRegression {
         /// The `count` largest eigenpairs by block Krylov iteration: the Gram matrix and the solver's
         /// basis (`BlockKrylovSettings.workingBytes(count:dimension:)`).
         case topEigenpairs(count: Int, settings: BlockKrylovSettings)
+
+        /// The method of a gradient-flow solution decomposed as `decomposition`.
+        public init(_ decomposition: GramDecomposition) {
+            switch decomposition {
+            case .complete: self = .eigendecomposition
+            case .top(let k, let settings): self = .topEigenpairs(count: k, settings: settings)
+            }
+        }
     }
 
     /// The memory a fit needs at least: its N × N buffers in Float64 (one for Cholesky and for the top

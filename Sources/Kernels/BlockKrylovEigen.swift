@@ -8,8 +8,10 @@ public struct BlockKrylovSettings: Sendable, Equatable {
     /// A few more than needed make the count-th eigenpair converge faster.
     public var oversampling: Int?
     /// Krylov blocks added to the start block in each cycle: a cycle's basis is
-    /// [Q, KQ, …, K^depth Q] (at most n vectors), so a cycle costs `depth` block products.
-    public var depth: Int
+    /// [Q, KQ, …, K^depth Q] (at most n vectors), so a cycle costs `depth` block products. Nil: a basis
+    /// of about 1,500 vectors, 2 to 8 blocks deep (a deeper basis converges in fewer products, but its
+    /// orthogonalisation grows with its square).
+    public var depth: Int?
     /// A Ritz pair (θ, u) counts as converged when ‖K u − θ u‖ ≤ tolerance · |θ| (or below the rounding
     /// floor n·ε·‖K‖, for eigenvalues within rounding of zero).
     public var tolerance: Double
@@ -19,7 +21,7 @@ public struct BlockKrylovSettings: Sendable, Equatable {
     public var seed: UInt64
 
     /// Settings with the given values; the defaults suit kernel Gram matrices (decaying spectra).
-    public init(oversampling: Int? = nil, depth: Int = 4, tolerance: Double = 1e-6, maximumCycles: Int = 50,
+    public init(oversampling: Int? = nil, depth: Int? = nil, tolerance: Double = 1e-6, maximumCycles: Int = 50,
                 seed: UInt64 = 0) {
         self.oversampling = oversampling
         self.depth = depth
@@ -34,10 +36,18 @@ public struct BlockKrylovSettings: Sendable, Equatable {
         min(n, count + (oversampling ?? max(10, count / 5)))
     }
 
+    /// The depth of each cycle for `count` eigenpairs of an n × n matrix: ``depth``, or by default
+    /// ⌈1500 / block⌉ − 1 clamped to 2…8.
+    public func resolvedDepth(count: Int, dimension n: Int) -> Int {
+        if let depth { return depth }
+        let block = max(blockSize(count: count, dimension: n), 1)
+        return min(8, max(2, (1500 + block - 1) / block - 1))
+    }
+
     /// The vectors of one cycle's basis: (depth + 1) blocks, at most n.
     public func basisSize(count: Int, dimension n: Int) -> Int {
         let block = blockSize(count: count, dimension: n)
-        let (blocks, overflow) = block.multipliedReportingOverflow(by: depth + 1)
+        let (blocks, overflow) = block.multipliedReportingOverflow(by: resolvedDepth(count: count, dimension: n) + 1)
         return overflow ? n : min(n, blocks)
     }
 
@@ -55,7 +65,7 @@ public struct BlockKrylovSettings: Sendable, Equatable {
         if let oversampling, oversampling < 0 {
             throw .invalidSetting(name: "oversampling", value: Double(oversampling), requirement: "at least 0")
         }
-        guard depth >= 1 else { throw .invalidSetting(name: "depth", value: Double(depth), requirement: "at least 1") }
+        if let depth, depth < 1 { throw .invalidSetting(name: "depth", value: Double(depth), requirement: "at least 1") }
         guard tolerance.isFinite, tolerance > 0, tolerance < 1 else {
             throw .invalidSetting(name: "tolerance", value: tolerance, requirement: "in (0, 1)")
         }

@@ -40,12 +40,21 @@ struct ZeroEigenvalueFeatures: Error, CustomStringConvertible {
 
 /// The steps the `tangent features` subcommands share.
 enum FeatureRuns {
-    /// Decomposes the problem's Gram matrix and prints how long it took and the top eigenvalues.
-    static func decompose(_ problem: KernelProblem, name: String = "kernel") throws -> (features: EigenFeatures, seconds: Double) {
-        let (features, seconds) = try problem.decompose()
+    /// Decomposes the problem's Gram matrix (completely, or its top eigenpairs only) and prints how long
+    /// it took and the top eigenvalues.
+    static func decompose(_ problem: KernelProblem, name: String = "kernel",
+                          decomposition: GramDecomposition = .complete) throws -> (features: EigenFeatures, seconds: Double) {
+        let (features, seconds) = try problem.decompose(decomposition)
         let top = features.eigenvalues.prefix(3).map { String(format: "%.4g", $0) }.joined(separator: ", ")
-        print(String(format: "%@: eigen-decomposition of the %d×%d Gram matrix in %.2f s; λ₁, λ₂, λ₃ = %@; λ_N = %.3g",
-                     name, features.count, features.count, seconds, top, features.eigenvalues.last ?? .nan))
+        if let report = features.solution.blockKrylovReport, !features.isComplete {
+            print(String(format: "%@: top %d eigenpairs of the %d×%d Gram matrix (block Krylov: %d cycles, %d vectors multiplied, largest residual ‖Θv − λv‖/λ %.2g) in %.2f s; λ₁, λ₂, λ₃ = %@; λ_%d = %.4g",
+                         name, features.computedCount, features.count, features.count, report.cycles, report.productColumns,
+                         report.largestRelativeResidual(values: features.eigenvalues), seconds, top, features.computedCount,
+                         features.eigenvalues.last ?? .nan))
+        } else {
+            print(String(format: "%@: eigen-decomposition of the %d×%d Gram matrix in %.2f s; λ₁, λ₂, λ₃ = %@; λ_N = %.3g",
+                         name, features.count, features.count, seconds, top, features.eigenvalues.last ?? .nan))
+        }
         return (features, seconds)
     }
 
@@ -64,26 +73,27 @@ enum FeatureRuns {
         if !zero.isEmpty { throw ZeroEigenvalueFeatures(option: option, features: zero, threshold: threshold) }
     }
 
-    /// Usefulness of each listed feature on the problem's test images and its accuracy under every
-    /// attack setting (in order), each attack climbing the feature's own loss.
-    static func evaluate(_ features: EigenFeatures, list: [Int], on images: Tensor, labels: [Int32],
+    /// Usefulness of each listed feature on the problem's test images and, for the `attacked` ones (nil:
+    /// all of them), its accuracy under every attack setting (in order), each attack climbing the
+    /// feature's own loss. Features not attacked have no reports.
+    static func evaluate(_ features: EigenFeatures, list: [Int], attacked: [Int]? = nil, on images: Tensor, labels: [Int32],
                          settings: [KernelAttackSetting], attacks: KernelAttackOptions) throws -> [FeatureEvaluation] {
-        var reports = [[RobustnessReport]](repeating: [], count: list.count)
-        var clean = settings.isEmpty ? try features.cleanAccuracies(features: list, images: images, labels: labels) : []
-        for setting in settings {
+        let clean = try features.cleanAccuracies(features: list, images: images, labels: labels)
+        let attacked = attacked ?? list
+        var reports: [Int: [RobustnessReport]] = [:]
+        for setting in settings where !attacked.isEmpty {
             var rng = Xoshiro256(seed: attacks.seed)
             let start = DispatchTime.now().uptimeNanoseconds
-            let evaluated = try features.evaluate(features: list, images: images, labels: labels, attacks: [setting.kind],
+            let evaluated = try features.evaluate(features: attacked, images: images, labels: labels, attacks: [setting.kind],
                                                   loss: setting.loss, norm: setting.norm, batchSize: attacks.attackBatchSize,
                                                   rng: &rng)
-            clean = evaluated.map(\.cleanAccuracy)
-            for (k, e) in evaluated.enumerated() { reports[k] += e.reports }
-            print(String(format: "%@ on %d features: %.1f s", setting.label, list.count,
+            for e in evaluated { reports[e.feature, default: []] += e.reports }
+            print(String(format: "%@ on %d features: %.1f s", setting.label, attacked.count,
                          Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
         }
         return list.indices.map { k in
             FeatureEvaluation(feature: list[k], eigenvalue: features.eigenvalues[list[k] - 1], cleanAccuracy: clean[k],
-                              reports: reports[k])
+                              reports: reports[list[k]] ?? [])
         }
     }
 

@@ -16,24 +16,45 @@ struct FeaturesEvaluateCommand: ParsableCommand {
         usefulness-robustness.svg (features j ≤ --scatter-k, robustness under the first attack), \
         gradients.png (the input gradient of each --grid feature's own loss at test image --image: grey for \
         MNIST, RGB for CIFAR-10, 0 mid-grey) and image.png (that test image).
+
+        With --eigenpairs K only the K largest eigenpairs of the Gram matrix are computed, by block Krylov \
+        iteration (products of the Gram matrix with blocks of vectors) instead of LAPACK's complete \
+        decomposition: for thousands of training images far faster, and the memory is the Gram matrix plus \
+        a basis of a few K vectors instead of four N×N buffers. Features above K are refused, and the full \
+        predictor (its accuracy, --gradient-shares) needs every eigenpair, so it is not reported.
         """)
 
     @OptionGroup var problem: KernelProblemOptions
     @OptionGroup var attacks: KernelAttackOptions
-    @Option(help: ArgumentHelp("The features evaluated: numbers and ranges such as 1-100,1500-2000/100 (default: 1-100, or all features when there are fewer).", valueName: "list"))
+    @Option(help: ArgumentHelp("The features evaluated: numbers and ranges such as 1-100,1500-2000/100 (default: 1-100, or all the features there are when fewer, computed ones with --eigenpairs).", valueName: "list"))
     var features: String?
     @Option(help: "The scatter and Spearman's ρ cover the evaluated features j ≤ K (the paper's K = 100).") var scatterK: Int = 100
-    @Option(help: ArgumentHelp("The features whose gradient images are drawn (default: 1-16, or all features when there are fewer).", valueName: "list"))
+    @Option(help: ArgumentHelp("The features whose gradient images are drawn (default: 1-16, or all the features there are when fewer, computed ones with --eigenpairs).", valueName: "list"))
     var grid: String?
     @Option(help: "The test image (0-based) the gradient images are drawn at.") var image: Int = 0
     @Option(help: "Gradient images per row of gradients.png.") var gridColumns: Int = 4
     @Option(help: "Each gradient pixel drawn as an N×N block.") var upscale: Int = 4
     @Flag(help: "Also split the full predictor's loss gradient at the test images over the evaluated features (Eq. 10): each feature's share of the gradient and of an FGSM step's first-order loss increase.")
     var gradientShares = false
+    @Option(help: ArgumentHelp("all (LAPACK's complete decomposition) or K: only the K largest eigenpairs, by block Krylov iteration — much faster for large --train; features above K are refused and the full predictor is not available.",
+                               valueName: "all|K"))
+    var eigenpairs: String = "all"
+    @Option(help: ArgumentHelp("The evaluated features that are also attacked (default: all of them; none: usefulness only).", valueName: "list"))
+    var attacked: String?
 
     func validate() throws {
-        _ = try featureList()
+        let list = try featureList()
         _ = try gridList()
+        if let k = try topEigenpairs() {
+            for (option, features) in [("--features", list), ("--grid", try gridList())] {
+                if let above = features.first(where: { $0 > k }) {
+                    throw ValidationError("\(option): feature \(above) is above --eigenpairs \(k): only the top \(k) eigenpairs are computed")
+                }
+            }
+            try requireOption(!gradientShares || k == problem.train,
+                              "--gradient-shares splits the full predictor's gradient, which needs every eigenpair; drop --eigenpairs \(k) (or use all)")
+        }
+        _ = try attackedList(among: list)
         try requireOption(scatterK >= 1, "--scatter-k must be at least 1, got \(scatterK)")
         try requireOption(image >= 0 && image < problem.test,
                           "--image \(image): the test images are numbered 0…\(problem.test - 1) (--test \(problem.test))")
@@ -41,39 +62,68 @@ struct FeaturesEvaluateCommand: ParsableCommand {
         try requireOption(upscale >= 1 && upscale <= 64, "--upscale must be in 1–64, got \(upscale)")
     }
 
-    /// `--features`, or features 1…100 (at most --train).
+    /// `--features`, or features 1…100 (at most --train and --eigenpairs).
     func featureList() throws -> [Int] {
-        try FeatureListArgument.features(features, default: 100, train: problem.train, option: "--features")
+        try FeatureListArgument.features(features, default: min(100, try topEigenpairs() ?? 100), train: problem.train,
+                                         option: "--features")
     }
 
-    /// `--grid`, or features 1…16 (at most --train).
+    /// `--grid`, or features 1…16 (at most --train and --eigenpairs).
     func gridList() throws -> [Int] {
-        try FeatureListArgument.features(grid, default: 16, train: problem.train, option: "--grid")
+        try FeatureListArgument.features(grid, default: min(16, try topEigenpairs() ?? 16), train: problem.train, option: "--grid")
+    }
+
+    /// K of `--eigenpairs K` (nil for all), at most --train.
+    func topEigenpairs() throws -> Int? {
+        if eigenpairs == "all" { return nil }
+        guard let k = Int(eigenpairs), k >= 1 else {
+            throw ValidationError("--eigenpairs takes all or a whole number of eigenpairs from 1, not '\(eigenpairs)'")
+        }
+        guard k <= problem.train else {
+            throw ValidationError("--eigenpairs \(k): the Gram matrix of --train \(problem.train) images has \(problem.train) eigenpairs")
+        }
+        return k
+    }
+
+    /// `--attacked` (every evaluated feature without it, none for an empty list), each one of `list`.
+    func attackedList(among list: [Int]) throws -> [Int] {
+        guard let attacked else { return list }
+        if attacked == "none" { return [] }
+        let chosen = try FeatureListArgument.parse(attacked, option: "--attacked")
+        if let outside = chosen.first(where: { !list.contains($0) }) {
+            throw ValidationError("--attacked: feature \(outside) is not among the evaluated --features")
+        }
+        return chosen
     }
 
     func run() throws {
         let list = try featureList()
         let pictured = try gridList()
-        let p = try problem.makeProblem(method: .eigendecomposition)
+        let attackedFeatures = try attackedList(among: list)
+        let decomposition: GramDecomposition = try topEigenpairs().map { .top($0) } ?? .complete
+        let p = try problem.makeProblem(method: KernelRegression.Method(decomposition))
         p.printSummary()
         let settings = try attacks.settings(task: p.task, dataset: p.dataset, defaultAttacks: "fgsm")
-        let (eigen, decompositionSeconds) = try FeatureRuns.decompose(p)
+        let (eigen, decompositionSeconds) = try FeatureRuns.decompose(p, decomposition: decomposition)
         try FeatureRuns.checkEigenvalues(eigen, list, option: "--features")
         try FeatureRuns.checkEigenvalues(eigen, pictured, option: "--grid")
 
-        let full: Double?
-        do {
-            full = try eigen.fullPredictor().accuracy(p.testInputs, labels: p.testLabels)
-            print(String(format: "full predictor: clean test accuracy %.4f", full ?? .nan))
-        } catch let error as KernelPredictorError {
-            guard case .singularAtInfiniteTime = error else { throw error }
-            print("full predictor: not defined (\(error)); the features with positive eigenvalues are evaluated")
-            full = nil
+        var full: Double?
+        if eigen.isComplete {
+            do {
+                full = try eigen.fullPredictor().accuracy(p.testInputs, labels: p.testLabels)
+                print(String(format: "full predictor: clean test accuracy %.4f", full ?? .nan))
+            } catch let error as KernelPredictorError {
+                guard case .singularAtInfiniteTime = error else { throw error }
+                print("full predictor: not defined (\(error)); the features with positive eigenvalues are evaluated")
+            }
+        } else {
+            print("full predictor: not computed (it needs all \(eigen.count) eigenpairs; --eigenpairs \(eigen.computedCount))")
         }
 
         let start = DispatchTime.now().uptimeNanoseconds
-        let evaluations = try FeatureRuns.evaluate(eigen, list: list, on: p.testInputs, labels: p.testLabels,
-                                                   settings: settings, attacks: attacks)
+        let evaluations = try FeatureRuns.evaluate(eigen, list: list, attacked: attackedFeatures, on: p.testInputs,
+                                                   labels: p.testLabels, settings: settings, attacks: attacks)
         let evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var shares: FeatureGradientDecomposition?
         if gradientShares {
@@ -92,7 +142,9 @@ struct FeaturesEvaluateCommand: ParsableCommand {
         let gradients = try eigen.gradientGrid(features: pictured, image: picture.image, label: picture.label,
                                                columns: gridColumns, upscale: upscale)
         let results = FeatureEvaluationResults(
-            problem: KernelProblemRecord(p), attacks: settings.map(\.label), decompositionSeconds: decompositionSeconds,
+            problem: KernelProblemRecord(p), attacks: settings.map(\.label), eigenpairs: eigen.computedCount,
+            blockKrylov: eigen.isComplete ? nil : eigen.solution.blockKrylovReport.map { BlockKrylovRecord($0, values: eigen.eigenvalues) },
+            decompositionSeconds: decompositionSeconds,
             evaluationSeconds: evaluationSeconds, fullPredictorCleanAccuracy: full, scatterK: scatterK,
             robustnessSpearman: trend, image: image, imageLabel: picture.label, grid: pictured,
             features: evaluations.enumerated().map { k, e in
@@ -136,9 +188,15 @@ struct FeatureEvaluationResults: Encodable {
     let problem: KernelProblemRecord
     /// The attacks, in the order of the CSV columns; the first is the robustness of the scatter.
     let attacks: [String]
+    /// The eigenpairs computed: all N, or K with --eigenpairs K.
+    let eigenpairs: Int
+    /// How the block Krylov search of --eigenpairs K went (nil for the complete decomposition).
+    let blockKrylov: BlockKrylovRecord?
+    /// The kernel's Gram matrix and its eigen-decomposition.
     let decompositionSeconds: Double
     let evaluationSeconds: Double
-    /// Nil when the Gram matrix is singular (the t → ∞ predictor is not defined).
+    /// Nil when the Gram matrix is singular (the t → ∞ predictor is not defined) or only the top
+    /// eigenpairs were computed.
     let fullPredictorCleanAccuracy: Double?
     let scatterK: Int
     /// Spearman's ρ between j and the robustness under the first attack over the evaluated j ≤ scatterK.
@@ -157,7 +215,8 @@ struct FeatureEvaluationResults: Encodable {
         var csv = (["feature", "eigenvalue", "usefulness"] + settings.map(\.key)
                    + (shares ? ["gradient_share", "fgsm_share"] : [])).joined(separator: ",") + "\n"
         for f in features {
-            var row = ["\(f.feature)", "\(f.eigenvalue)", "\(f.usefulness)"] + settings.map { "\(f.robustness[$0.key] ?? .nan)" }
+            // Features left out of --attacked have empty robustness cells.
+            var row = ["\(f.feature)", "\(f.eigenvalue)", "\(f.usefulness)"] + settings.map { f.robustness[$0.key].map { "\($0)" } ?? "" }
             if shares { row += ["\(f.gradientShare ?? .nan)", "\(f.fgsmShare ?? .nan)"] }
             csv += row.joined(separator: ",") + "\n"
         }
@@ -165,5 +224,20 @@ struct FeatureEvaluationResults: Encodable {
         let title = "NTK eigen-features: \(problem.task), \(problem.kernel), \(settings.first?.label ?? "no attack")"
         try FeatureCharts.usefulnessRobustness(evaluations, title: title, firstK: scatterK)
             .write(to: (folder as NSString).appendingPathComponent("usefulness-robustness.svg"))
+    }
+}
+
+/// What a block Krylov search cost and how well it converged, for features.json.
+struct BlockKrylovRecord: Encodable {
+    let cycles: Int
+    /// Vectors multiplied by the Gram matrix in all.
+    let productColumns: Int
+    /// The largest ‖Θv − λv‖/λ over the computed eigenpairs.
+    let largestRelativeResidual: Double
+
+    init(_ report: BlockKrylovReport, values: [Double]) {
+        cycles = report.cycles
+        productColumns = report.productColumns
+        largestRelativeResidual = report.largestRelativeResidual(values: values)
     }
 }

@@ -283,11 +283,12 @@ struct KernelProblem {
         return fitted
     }
 
-    /// The eigen-features of the t → ∞ predictor (one eigen-decomposition), timed.
-    func decompose() throws -> (features: EigenFeatures, seconds: Double) {
+    /// The eigen-features of the t → ∞ predictor (one eigen-decomposition, complete or of the top
+    /// eigenpairs), timed.
+    func decompose(_ decomposition: GramDecomposition = .complete) throws -> (features: EigenFeatures, seconds: Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         let features = try EigenFeatures.decompose(kernel: kernel, inputs: trainInputs, labels: trainLabels, task: task,
-                                                   ridge: ridge, memoryBudgetBytes: memoryBudgetBytes)
+                                                   ridge: ridge, decomposition: decomposition, memoryBudgetBytes: memoryBudgetBytes)
         return (features, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 

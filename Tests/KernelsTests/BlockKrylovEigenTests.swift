@@ -175,7 +175,7 @@ final class BlockKrylovEigenTests: XCTestCase {
             let result = try SymmetricEigen.blockKrylov(largest: 3, of: a, dimension: spectrum.count, settings: settings)
             XCTAssertEqual(result.decomposition.values[0], 10, accuracy: 1e-8)
             XCTAssertEqual(result.decomposition.values[2], 8, accuracy: 1e-8)
-            try check(result, a, k: 3, settings: settings, "indefinite, depth \(settings.depth)")
+            try check(result, a, k: 3, settings: settings, "indefinite, \(settings)")
         }
     }
 

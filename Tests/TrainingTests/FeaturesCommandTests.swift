@@ -87,6 +87,68 @@ final class FeaturesCommandTests: XCTestCase {
         XCTAssertEqual(results["imageLabel"] as? Int, Int(test.1[4]))
     }
 
+    func testTopEigenpairsGiveTheLibrarysTopFeaturesAndRefuseTheRest() throws {
+        let out = TangentProcess.temporaryFolder(for: self, prefix: "tangent-features-top") + "/out"
+        let run = try TangentProcess.run(["features", "evaluate", "--task", "binary:3,5", "--train", "120", "--test", "30",
+                                          "--pick", "per-class", "--eigenpairs", "20", "--features", "1-12,15,20",
+                                          "--attacked", "1,2,15", "--eps", "0.1", "--grid", "1-4", "--out", out])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("top 20 eigenpairs of the 120×120 Gram matrix (block Krylov:"), run.output)
+        XCTAssertTrue(run.output.contains("full predictor: not computed (it needs all 120 eigenpairs; --eigenpairs 20)"), run.output)
+        let results = try KernelCommandTests.json(out + "/features.json")
+        XCTAssertEqual(results["eigenpairs"] as? Int, 20)
+        XCTAssertNil(results["fullPredictorCleanAccuracy"] as? Double)
+        let krylov = try XCTUnwrap(results["blockKrylov"] as? [String: Any])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(krylov["largestRelativeResidual"] as? Double), 1e-6)
+        XCTAssertGreaterThan(try XCTUnwrap(krylov["productColumns"] as? Int), 0)
+
+        // The library's top-20 features on the same images.
+        let (train, test) = try threesAndFives(train: 120, test: 30)
+        let features = try EigenFeatures.decompose(kernel: FullyConnectedReLUKernel.notebook, inputs: train.0, labels: train.1,
+                                                   task: .binary(negative: 3, positive: 5), decomposition: .top(20))
+        let list = Array(1...12) + [15, 20]
+        var rng = Xoshiro256(seed: 0)
+        let attacked = try features.evaluate(features: [1, 2, 15], images: test.0, labels: test.1,
+                                             attacks: [.fgsm(epsilon: 0.1)], rng: &rng)
+        let clean = try features.cleanAccuracies(features: list, images: test.0, labels: test.1)
+        let rows = try XCTUnwrap(results["features"] as? [[String: Any]])
+        XCTAssertEqual(rows.compactMap { $0["feature"] as? Int }, list)
+        for (k, row) in rows.enumerated() {
+            XCTAssertEqual(try XCTUnwrap(row["eigenvalue"] as? Double), features.eigenvalues[list[k] - 1], accuracy: 1e-9)
+            assertClose(row["usefulness"], clean[k])
+            let robustness = try XCTUnwrap(row["robustness"] as? [String: Double])
+            if let e = attacked.first(where: { $0.feature == list[k] }) {
+                assertClose(robustness["fgsm_eps_0.1"], e.robustAccuracy, "feature \(list[k])")
+            } else {
+                XCTAssertTrue(robustness.isEmpty, "feature \(list[k]) was not attacked")
+            }
+        }
+        // Features that were not attacked have empty robustness cells.
+        let csv = try String(contentsOfFile: out + "/features.csv", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(csv[3].hasSuffix(","), String(csv[3]))
+        XCTAssertFalse(csv[1].hasSuffix(","), String(csv[1]))
+    }
+
+    func testTopEigenpairsDoNotDependOnTheThreadCount() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-features-threads")
+        // Large enough that the GEMMs of the Gram matrix and of the block Krylov search run in parallel blocks.
+        var outputs: [(json: String, csv: String)] = []
+        for threads in [1, 2] {
+            let out = root + "/threads\(threads)"
+            let run = try TangentProcess.run(["features", "evaluate", "--train", "700", "--test", "40", "--eigenpairs", "40",
+                                              "--features", "1-40", "--grid", "1-2", "--attacked", "1", "--eps", "0.1", "--out", out],
+                                             environment: ["TANGENT_THREADS": "\(threads)"])
+            XCTAssertEqual(run.status, 0, run.output)
+            let json = try String(contentsOfFile: out + "/features.json", encoding: .utf8)
+            outputs.append((json, try String(contentsOfFile: out + "/features.csv", encoding: .utf8)))
+        }
+        XCTAssertEqual(outputs[0].csv, outputs[1].csv, "eigenvalues, usefulness and robustness, bit for bit")
+        // The same JSON apart from the timings.
+        func withoutTimings(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.contains("Seconds") } }
+        XCTAssertEqual(withoutTimings(outputs[0].json), withoutTimings(outputs[1].json))
+        XCTAssertTrue(outputs[0].csv.split(separator: "\n").count == 41)
+    }
+
     func testSelectRanksOnValidationImagesDisjointFromTheTestImages() throws {
         let out = TangentProcess.temporaryFolder(for: self, prefix: "tangent-features-select")
         let run = try TangentProcess.run(["features", "select", "--task", "binary:3,5", "--train", "120", "--test", "30",
@@ -286,6 +348,14 @@ final class FeaturesCommandTests: XCTestCase {
             (["evaluate", "--eps", ""] + small, "--eps needs at least one value"),
             (["evaluate", "--attack", "fgsm,nope"] + small, "'nope' is not an attack"),
             (["evaluate", "--pick", "random"] + small, "--pick takes first, per-class, shuffled"),
+            (["evaluate", "--eigenpairs", "0"] + small, "--eigenpairs takes all or a whole number of eigenpairs from 1, not '0'"),
+            (["evaluate", "--eigenpairs", "some"] + small, "--eigenpairs takes all or a whole number"),
+            (["evaluate", "--eigenpairs", "51"] + small, "--eigenpairs 51: the Gram matrix of --train 50 images has 50 eigenpairs"),
+            (["evaluate", "--eigenpairs", "20", "--features", "1-30"] + small, "--features: feature 21 is above --eigenpairs 20: only the top 20 eigenpairs are computed"),
+            (["evaluate", "--eigenpairs", "8", "--grid", "1-9"] + small, "--grid: feature 9 is above --eigenpairs 8"),
+            (["evaluate", "--eigenpairs", "20", "--features", "1-10", "--grid", "1-4", "--gradient-shares"] + small,
+             "--gradient-shares splits the full predictor's gradient, which needs every eigenpair"),
+            (["evaluate", "--features", "1-10", "--attacked", "12"] + small, "--attacked: feature 12 is not among the evaluated --features"),
             (["select", "--keep", "1,60"] + small, "--keep 60: only 50 candidate features are ranked (--train 50)"),
             (["select", "--candidates", "1-10", "--keep", "20"] + small, "--keep 20: only 10 candidate features are ranked (--candidates)"),
             (["select", "--candidates", "40-60"] + small, "--candidates: feature 51 does not exist"),
