@@ -22,7 +22,7 @@ HERE=$(dirname "$0")
 export TANGENT_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$OUT"
 
-run() {
+measure() {
     name=$1
     shift
     cut -d' ' -f1-3 /proc/loadavg > "$OUT/$name.load-before"
@@ -32,22 +32,27 @@ run() {
 }
 
 tangent() {
-    "$TANGENT" features evaluate --dataset mnist --data-dir "$MNIST" --task all --train 10000 --test 1000 --pick first \
-        --features 1-100 --attacked 1-5 --eps 0.1 --grid 1-4 "$@"
+    name=$1
+    shift
+    measure "$name" "$TANGENT" features evaluate --dataset mnist --data-dir "$MNIST" --task all --train 10000 --test 1000 \
+        --pick first --features 1-100 --attacked 1-5 --eps 0.1 --grid 1-4 --out "$OUT/$name" "$@"
 }
 
 numpy() {
-    "$PYTHON" "$HERE/scale_numpy.py" "$MNIST" "$@" --train 10000 --test 1000 --top 100 --attacked 1-5 --eps 0.1
+    name=$1
+    shift
+    measure "$name" "$PYTHON" "$HERE/scale_numpy.py" "$MNIST" "$OUT/$name.json" --train 10000 --test 1000 --top 100 \
+        --attacked 1-5 --eps 0.1 "$@"
 }
 
 lscpu | grep -E "Model name|^CPU\(s\)" > "$OUT/machine.txt"
 "$PYTHON" -c "import numpy, scipy; print('numpy', numpy.__version__, 'scipy', scipy.__version__)" >> "$OUT/machine.txt"
 for round in $(seq 1 "$ROUNDS"); do
-    run "tangent-top-r$round" tangent --eigenpairs 100 --out "$OUT/tangent-top-r$round"
-    run "scipy-subset-r$round" numpy "$OUT/scipy-subset-r$round.json" --solver subset
+    tangent "tangent-top-r$round" --eigenpairs 100
+    numpy "scipy-subset-r$round" --solver subset
     if [ "${SKIP_FULL:-0}" != 1 ]; then
-        run "numpy-full-r$round" numpy "$OUT/numpy-full-r$round.json" --solver full
-        run "tangent-full-r$round" tangent --eigenpairs all --out "$OUT/tangent-full-r$round"
+        numpy "numpy-full-r$round" --solver full
+        tangent "tangent-full-r$round" --eigenpairs all
     fi
 done
 cat "$OUT/machine.txt"

@@ -27,7 +27,6 @@ usage: python scale_numpy.py MNIST_DIR OUT.json [--solver subset|full] [--train 
        python scale_numpy.py --summarize FOLDER     (the table of a run_scale.sh sitting)
 """
 import argparse
-import gzip
 import json
 import os
 import re
@@ -38,28 +37,18 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernel_machines"))
+from mnist_files import split  # noqa: E402
+
 D_PIXELS = 784
 
 
-def read_idx(path, count):
-    """The first `count` records of a gzip'd IDX file (uint8 images or labels)."""
-    with gzip.open(path, "rb") as f:
-        magic = int.from_bytes(f.read(4), "big")
-        dims = magic & 0xFF
-        shape = [int.from_bytes(f.read(4), "big") for _ in range(dims)]
-        if count > shape[0]:
-            sys.exit(f"{path} holds {shape[0]} records, fewer than the {count} asked for")
-        per = int(np.prod(shape[1:])) if dims > 1 else 1
-        data = np.frombuffer(f.read(count * per), dtype=np.uint8)
-    return data.reshape([count] + shape[1:]) if dims > 1 else data
-
-
-def load(folder, split, count):
-    """Images (count x 784, float32 in [0, 1]) and labels of the first `count` records of a split."""
-    prefix = "train" if split == "train" else "t10k"
-    images = read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), count)
-    labels = read_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz"), count)
-    return images.reshape(count, D_PIXELS).astype(np.float32) / np.float32(255), labels.astype(np.int64)
+def load(folder, split_name, count):
+    """Images (count x 784, float32 in [0, 1], as Tangent holds them) and labels of the first `count` records."""
+    images, labels = split(folder, split_name, count)
+    if len(labels) < count:
+        sys.exit(f"{folder}: the {split_name} split holds {len(labels)} images, fewer than the {count} asked for")
+    return images.reshape(count, D_PIXELS).astype(np.float32), labels.astype(np.int64)
 
 
 def sigma0(x1, x2):
@@ -153,7 +142,7 @@ def run(args):
     timings = {}
     start = time.perf_counter()
     x_train, y_train = load(args.mnist, "train", args.train)
-    x_test, y_test = load(args.mnist, "test", args.test)
+    x_test, y_test = load(args.mnist, "t10k", args.test)
     train = x_train.astype(np.float64)
     q_train = variances(train)
     timings["load"] = time.perf_counter() - start
