@@ -192,7 +192,10 @@ def run(args):
 def time_file(path):
     """Wall seconds and max RSS (MB) from a `/usr/bin/time -v` report."""
     text = open(path).read()
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1)
+    match = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
+    if match is None:
+        return None  # still running, or killed
+    wall = match.group(1)
     seconds = 0.0
     for part in wall.split(":"):
         seconds = seconds * 60 + float(part)
@@ -208,7 +211,10 @@ def summarize(folder):
             continue
         stem = name[:-5]
         config = re.sub(r"-r\d+$", "", stem)
-        wall, rss = time_file(os.path.join(folder, name))
+        measured = time_file(os.path.join(folder, name))
+        if measured is None:
+            continue
+        wall, rss = measured
         loads = [open(os.path.join(folder, f"{stem}.load-{when}")).read().split()[0] for when in ("before", "after")]
         entry = {"wall": wall, "rss": rss, "load": "/".join(loads)}
         result = os.path.join(folder, stem + ".json")
@@ -216,35 +222,38 @@ def summarize(folder):
         if os.path.exists(result):
             data = json.load(open(result))
             entry["eigen"] = data["timings"]["gram"] + data["timings"]["eigenpairs"]
+            entry["solver"] = data["timings"]["eigenpairs"]
             entry["values"] = data["eigenvalues"]
             entry["usefulness"] = data["usefulness"]
             entry["robustness"] = {int(j): r for j, r in data["robustness"].items()}
         elif os.path.exists(tangent):
             data = json.load(open(tangent))
             entry["eigen"] = data["decompositionSeconds"]
+            if "solverSeconds" in (data.get("blockKrylov") or {}):
+                entry["solver"] = data["blockKrylov"]["solverSeconds"]
             rows = data["features"]
             entry["values"] = [r["eigenvalue"] for r in rows]
             entry["usefulness"] = [r["usefulness"] for r in rows]
             entry["robustness"] = {r["feature"]: list(r["robustness"].values())[0] for r in rows if r["robustness"]}
         runs.setdefault(config, []).append((stem, entry))
-    print("| configuration | runs | wall s (median, range) | Gram + eigenpairs s | peak RSS MB | load before/after |")
-    print("|---|---|---|---|---|---|")
+    def spread(values):
+        return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})" if values else "—"
+
+    print("| configuration | runs | wall s | Gram + eigenpairs s | eigenpairs alone s | peak RSS MB | load before/after |")
+    print("|---|---|---|---|---|---|---|")
     for config, entries in runs.items():
-        walls = [e["wall"] for _, e in entries]
-        eigen = [e["eigen"] for _, e in entries if "eigen" in e]
         rss = [e["rss"] for _, e in entries]
-        print(f"| {config} | {len(entries)} | {statistics.median(walls):.1f} ({min(walls):.1f}–{max(walls):.1f}) | "
-              f"{statistics.median(eigen):.1f} | {statistics.median(rss):.0f} | "
+        print(f"| {config} | {len(entries)} | {spread([e['wall'] for _, e in entries])} | "
+              f"{spread([e['eigen'] for _, e in entries if 'eigen' in e])} | "
+              f"{spread([e['solver'] for _, e in entries if 'solver' in e])} | {statistics.median(rss):.0f} | "
               f"{', '.join(e['load'] for _, e in entries)} |")
-    reference_name = "numpy-full" if "numpy-full" in runs else "scipy-subset"
-    if reference_name not in runs:
-        return
-    reference = runs[reference_name][0][1]
-    for config, entries in runs.items():
-        _, e = entries[0]
-        if "values" not in e:
+    # Each configuration against the complete decompositions (numpy's, and Tangent's on Tangent's own Gram matrix).
+    for config, reference_name in [("scipy-subset", "numpy-full"), ("tangent-top", "numpy-full"),
+                                   ("tangent-full", "numpy-full"), ("tangent-top", "tangent-full")]:
+        if config not in runs or reference_name not in runs:
             continue
-        values = np.array(e["values"][:len(reference["values"])])
+        e, reference = runs[config][0][1], runs[reference_name][0][1]
+        values = np.array(e["values"])
         ref = np.array(reference["values"][:len(values)])
         same = sum(a == b for a, b in zip(e["usefulness"], reference["usefulness"]))
         robust = [(j, r, reference["robustness"].get(j)) for j, r in sorted(e["robustness"].items())]

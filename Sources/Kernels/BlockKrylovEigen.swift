@@ -1,5 +1,6 @@
 import CBLAS
 import CLAPACKE
+import Dispatch
 
 /// How ``SymmetricEigen/blockKrylov(largest:of:dimension:settings:)`` searches: the block size, the
 /// depth of each cycle's Krylov space, when to stop, and the seed of the random start.
@@ -83,12 +84,15 @@ public struct BlockKrylovReport: Sendable, Equatable {
     public let cycles: Int
     /// Vectors multiplied by K in all (the sum of the block products' widths).
     public let productColumns: Int
+    /// Wall-clock seconds of the whole search, products included.
+    public let seconds: Double
 
     /// A report from its parts.
-    public init(residualNorms: [Double], cycles: Int, productColumns: Int) {
+    public init(residualNorms: [Double], cycles: Int, productColumns: Int, seconds: Double) {
         self.residualNorms = residualNorms
         self.cycles = cycles
         self.productColumns = productColumns
+        self.seconds = seconds
     }
 
     /// The largest ‖K v_k − λ_k v_k‖ / |λ_k| over the eigenpairs with eigenvalues `values` (the
@@ -218,6 +222,7 @@ private struct BlockKrylovSearch {
     }
 
     mutating func run() throws -> SymmetricEigen.BlockKrylovResult {
+        let startTime = DispatchTime.now().uptimeNanoseconds
         let block = settings.blockSize(count: count, dimension: n)
         let maximumBasis = settings.basisSize(count: count, dimension: n)
         var start = try orthonormalize(gaussian(rows: block), against: [], rows: 0)
@@ -269,7 +274,8 @@ private struct BlockKrylovSearch {
                                                                  vectors: Array(vectors[0..<(count * n)]))
                 return SymmetricEigen.BlockKrylovResult(
                     decomposition: decomposition,
-                    report: BlockKrylovReport(residualNorms: residuals, cycles: cycle, productColumns: productColumns))
+                    report: BlockKrylovReport(residualNorms: residuals, cycles: cycle, productColumns: productColumns,
+                                              seconds: Double(DispatchTime.now().uptimeNanoseconds - startTime) / 1e9))
             }
             // Restart from the kept Ritz vectors, whose images are already known.
             start = vectors

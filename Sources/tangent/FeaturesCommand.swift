@@ -47,9 +47,10 @@ enum FeatureRuns {
         let (features, seconds) = try problem.decompose(decomposition)
         let top = features.eigenvalues.prefix(3).map { String(format: "%.4g", $0) }.joined(separator: ", ")
         if let report = features.solution.blockKrylovReport, !features.isComplete {
-            print(String(format: "%@: top %d eigenpairs of the %d×%d Gram matrix (block Krylov: %d cycles, %d vectors multiplied, largest residual ‖Θv − λv‖/λ %.2g) in %.2f s; λ₁, λ₂, λ₃ = %@; λ_%d = %.4g",
-                         name, features.computedCount, features.count, features.count, report.cycles, report.productColumns,
-                         report.largestRelativeResidual(values: features.eigenvalues), seconds, top, features.computedCount,
+            print(String(format: "%@: Gram matrix and its top %d eigenpairs in %.2f s (block Krylov on the %d×%d matrix: %.2f s, %d cycle%@, %d vectors multiplied, largest residual ‖Θv − λv‖/λ %.2g); λ₁, λ₂, λ₃ = %@; λ_%d = %.4g",
+                         name, features.computedCount, seconds, features.count, features.count, report.seconds, report.cycles,
+                         report.cycles == 1 ? "" : "s", report.productColumns,
+                         report.largestRelativeResidual(values: features.eigenvalues), top, features.computedCount,
                          features.eigenvalues.last ?? .nan))
         } else {
             print(String(format: "%@: eigen-decomposition of the %d×%d Gram matrix in %.2f s; λ₁, λ₂, λ₃ = %@; λ_N = %.3g",

@@ -234,10 +234,13 @@ struct BlockKrylovRecord: Encodable {
     let productColumns: Int
     /// The largest ‖Θv − λv‖/λ over the computed eigenpairs.
     let largestRelativeResidual: Double
+    /// The search alone (the Gram matrix computed before it is not included).
+    let solverSeconds: Double
 
     init(_ report: BlockKrylovReport, values: [Double]) {
         cycles = report.cycles
         productColumns = report.productColumns
         largestRelativeResidual = report.largestRelativeResidual(values: values)
+        solverSeconds = report.seconds
     }
 }
