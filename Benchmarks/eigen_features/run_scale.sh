@@ -8,6 +8,7 @@
 # all on the same work: the FC-1 kernel of the first 10,000 training images, its top 100 eigenpairs, the
 # usefulness of features 1-100 on the first 1,000 test images and FGSM (eps 0.1) robustness of features 1-5.
 # Every run is timed by /usr/bin/time -v (wall clock, max RSS) with the load average before and after.
+# OPENBLAS_CORETYPE, when set, applies to both sides (numpy's, scipy's and Tangent's OpenBLAS all obey it).
 #
 # usage: sh Benchmarks/eigen_features/run_scale.sh MNIST_DIR OUT [ROUNDS]
 #   TANGENT=path/to/tangent (default .build/release/tangent), PYTHON=python with numpy and scipy
@@ -46,6 +47,7 @@ numpy() {
 }
 
 lscpu | grep -E "Model name|^CPU\(s\)" > "$OUT/machine.txt"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset (each OpenBLAS picks its own kernels)}" >> "$OUT/machine.txt"
 "$PYTHON" -c "import numpy, scipy; print('numpy', numpy.__version__, 'scipy', scipy.__version__)" >> "$OUT/machine.txt"
 for round in $(seq 1 "$ROUNDS"); do
     tangent "tangent-top-r$round" --eigenpairs 100
