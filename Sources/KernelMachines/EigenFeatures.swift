@@ -127,9 +127,25 @@ public struct EigenFeatures {
 
     /// The predictor Σ_{j ∈ features} f_j of a set of features (a range such as `1...10`, or any list).
     /// - Throws: as ``weights(features:)``.
+    /// Fewer features than outputs are kept as factors (gain_j v_j) and coefficients (v_jᵀY), so the
+    /// predictor multiplies Θ(x, X) by one vector per feature (see
+    /// ``KernelPredictor/init(kernel:trainingInputs:factors:coefficients:task:memoryBudgetBytes:)``).
     public func predictor<Features: Sequence<Int>>(features: Features) throws -> KernelPredictor {
-        try KernelPredictor(kernel: kernel, trainingInputs: trainingInputs, weights: try weights(features: features),
-                            task: task, memoryBudgetBytes: solution.memoryBudgetBytes)
+        let list = try checkedFeatures(features)
+        guard list.count < task.outputs else {
+            return try KernelPredictor(kernel: kernel, trainingInputs: trainingInputs, weights: try weights(features: list),
+                                       task: task, memoryBudgetBytes: solution.memoryBudgetBytes)
+        }
+        let n = count
+        var factors = Float64Matrix(rows: n, columns: list.count)
+        var coefficients = Float64Matrix(rows: list.count, columns: task.outputs)
+        for (k, j) in list.enumerated() {
+            let g = try gain(j)
+            for i in 0..<n { factors[i, k] = g * solution.eigenvectors[(j - 1) * n + i] }
+            for c in 0..<task.outputs { coefficients[k, c] = solution.projectedTargets[j - 1, c] }
+        }
+        return try KernelPredictor(kernel: kernel, trainingInputs: trainingInputs, factors: factors,
+                                   coefficients: coefficients, task: task, memoryBudgetBytes: solution.memoryBudgetBytes)
     }
 
     /// The full predictor f = Σ_j f_j (at ``time``), straight from the decomposition.

@@ -32,8 +32,40 @@ public struct KernelPredictor {
                       memoryBudgetBytes: memoryBudgetBytes, smallestPivot: nil)
     }
 
+    /// The predictor Θ(x, `trainingInputs`)·(`factors`·`coefficients`) for `task`: dual weights of rank r
+    /// given as `N × r` factors and `r × outputs` coefficients. When r is below the number of outputs,
+    /// outputs and input gradients multiply Θ(x, X) by the factors only — for the empirical NTK, r·C
+    /// parameter-space vectors and JVPs per sample instead of C² (an eigen-feature has rank one).
+    /// - Throws: ``KernelPredictorError/weightsShape(expected:got:)`` when the factors are not `N × r` or the
+    ///   coefficients not `r × task.outputs`, and as ``init(kernel:trainingInputs:weights:task:memoryBudgetBytes:)``.
+    public init(kernel: KernelFunction, trainingInputs: Tensor, factors: Float64Matrix, coefficients: Float64Matrix,
+                task: KernelTask, memoryBudgetBytes: Int = 4 << 30) throws {
+        try task.validate()
+        try KernelInputs.checkBatch(trainingInputs, "X")
+        let n = trainingInputs.shape[0]
+        guard factors.rows == n, factors.columns >= 1 else {
+            throw KernelPredictorError.weightsShape(expected: [n, max(factors.columns, 1)], got: [factors.rows, factors.columns])
+        }
+        guard coefficients.rows == factors.columns, coefficients.columns == task.outputs else {
+            throw KernelPredictorError.weightsShape(expected: [factors.columns, task.outputs], got: [coefficients.rows, coefficients.columns])
+        }
+        try KernelInputs.checkMatrix(coefficients, "coefficients", rows: factors.columns, columns: task.outputs)
+        let weights = try factors.multiplied(by: coefficients)
+        guard factors.columns < task.outputs else {
+            try self.init(kernel: kernel, trainingInputs: trainingInputs, weights: weights, task: task,
+                          memoryBudgetBytes: memoryBudgetBytes, smallestPivot: nil)
+            return
+        }
+        try self.init(kernel: kernel, trainingInputs: trainingInputs, weights: weights, task: task,
+                      memoryBudgetBytes: memoryBudgetBytes, smallestPivot: nil) { x in
+            FactoredKernelProduct(inner: try kernelProductOperator(kernel, x, weights: factors, memoryBudgetBytes: memoryBudgetBytes),
+                                  coefficients: coefficients)
+        }
+    }
+
     init(kernel: KernelFunction, trainingInputs: Tensor, weights: Float64Matrix, task: KernelTask,
-         memoryBudgetBytes: Int, smallestPivot: CholeskySolver.Pivot?) throws {
+         memoryBudgetBytes: Int, smallestPivot: CholeskySolver.Pivot?,
+         product makeProduct: ((Tensor) throws -> KernelProductOperator)? = nil) throws {
         try task.validate()
         try KernelInputs.checkBatch(trainingInputs, "X")
         let n = trainingInputs.shape[0]
@@ -51,7 +83,8 @@ public struct KernelPredictor {
         self.task = task
         self.memoryBudgetBytes = memoryBudgetBytes
         self.smallestPivot = smallestPivot
-        product = try kernelProductOperator(kernel, self.trainingInputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
+        product = try makeProduct?(self.trainingInputs)
+            ?? kernelProductOperator(kernel, self.trainingInputs, weights: weights, memoryBudgetBytes: memoryBudgetBytes)
     }
 
     /// The outputs f(x) = Θ(x, X) A, `N₁ × outputs`, for a batch x with X's per-sample shape.

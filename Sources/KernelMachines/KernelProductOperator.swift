@@ -79,3 +79,24 @@ struct BlockedKernelProduct: KernelProductOperator {
         return Tensor(shape: x.shape, scalars: gradient)
     }
 }
+
+/// Θ(·, X)·(F·B) for dual weights of rank r given as factors F (`N₂ × r`) and coefficients B
+/// (`r × k`): the inner operator multiplies by F only, so a kernel that folds X and its weights into
+/// per-column work (the empirical NTK: r·C parameter-space vectors and r·C JVPs per sample instead of
+/// k·C) does r columns' work. An eigen-feature's weights (1/λ_j) v_j (v_jᵀY) have rank one.
+struct FactoredKernelProduct: KernelProductOperator {
+    /// Θ(·, X)·F.
+    let inner: KernelProductOperator
+    /// B, `r × k`.
+    let coefficients: Float64Matrix
+
+    func apply(_ x: Tensor) throws -> Float64Matrix {
+        try inner.apply(x).multiplied(by: coefficients)
+    }
+
+    /// The cotangent of Θ(x, X)·F is G·Bᵀ.
+    func inputGradient(_ x: Tensor, cotangent: Float64Matrix) throws -> Tensor {
+        try KernelInputs.checkMatrix(cotangent, "cotangent", rows: x.shape.first ?? 0, columns: coefficients.columns)
+        return try inner.inputGradient(x, cotangent: cotangent.multiplied(by: coefficients.transposed))
+    }
+}

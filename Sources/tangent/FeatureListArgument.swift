@@ -7,17 +7,18 @@ enum FeatureListArgument {
     /// The largest value accepted (no kernel machine here has more training images).
     static let maximum = 1 << 24
 
-    /// The values of `text`, for `option`'s error messages.
-    static func parse(_ text: String, option: String) throws -> [Int] {
+    /// The values of `text` (each at least `minimum`: 1 for features, 0 for epochs), for `option`'s
+    /// error messages.
+    static func parse(_ text: String, option: String, minimum: Int = 1) throws -> [Int] {
         var values: [Int] = []
         var seen = Set<Int>()
         let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         for item in items {
-            let usage = "\(option): '\(item)' is not a feature number or range (write N, A-B or A-B/STEP with whole numbers from 1, e.g. 1-100,1500-2000/100)"
+            let usage = "\(option): '\(item)' is not a number or range (write N, A-B or A-B/STEP with whole numbers from \(minimum), e.g. \(minimum)-100,1500-2000/100)"
             let stepParts = item.split(separator: "/", omittingEmptySubsequences: false)
             guard stepParts.count <= 2 else { throw ValidationError(usage) }
             let bounds = stepParts[0].split(separator: "-", omittingEmptySubsequences: false)
-            guard bounds.count <= 2, let low = Int(bounds[0]), let high = Int(bounds.last ?? ""), low >= 1 else {
+            guard bounds.count <= 2, let low = Int(bounds[0]), let high = Int(bounds.last ?? ""), low >= minimum else {
                 throw ValidationError(usage)
             }
             let step = stepParts.count == 2 ? Int(stepParts[1]) : 1

@@ -13,7 +13,8 @@ struct FeaturesCommand: ParsableCommand {
         reference notebook numbers eigenvectors from 0, so its eigenvector j is feature j + 1 here. The data, \
         kernel and attack options are those of `tangent kernel attack`.
         """,
-        subcommands: [FeaturesEvaluateCommand.self, FeaturesSelectCommand.self, FeaturesCompareCommand.self])
+        subcommands: [FeaturesEvaluateCommand.self, FeaturesSelectCommand.self, FeaturesCompareCommand.self,
+                     FeaturesDynamicsCommand.self])
 }
 
 /// Features requested of a kernel machine whose eigenvalues are within rounding of zero (or below):

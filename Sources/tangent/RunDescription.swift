@@ -135,15 +135,20 @@ struct RunDescription: Codable, Equatable {
         try validate()
         let data = try TrainingData.load(dataset, directory: dataDirectory, trainSubset: trainSubset, testSubset: testSubset,
                                          limits: dataLimits)
-        var rng = Xoshiro256(seed: seed)
-        let network = try model.make(rng: &rng, inputShape: [data.train.channels, data.train.height, data.train.width],
-                                     classes: data.train.classNames.count, twoLayerWidth: twoLayerWidth,
-                                     hiddenWidths: hiddenWidths, width: modelWidth)
+        let network = try initialNetwork(for: data)
         var description = self
         let stepsPerEpoch = (data.train.count + batchSize - 1) / batchSize
         if description.scheduleSteps == nil { description.scheduleSteps = max(1, stepsPerEpoch * epochs - warmupSteps) }
         return RunComponents(model: network, optimizer: try makeOptimizer(), loss: makeLoss(), schedule: try description.makeSchedule(),
                              data: data, settings: settings, description: try description.jsonData())
+    }
+
+    /// The run's network as initialised (seeded by `seed`) for the images and classes of `data`.
+    func initialNetwork(for data: TrainingData) throws -> Sequential {
+        var rng = Xoshiro256(seed: seed)
+        return try model.make(rng: &rng, inputShape: [data.train.channels, data.train.height, data.train.width],
+                              classes: data.train.classNames.count, twoLayerWidth: twoLayerWidth,
+                              hiddenWidths: hiddenWidths, width: modelWidth)
     }
 
     func makeOptimizer() throws -> any Optimizer {

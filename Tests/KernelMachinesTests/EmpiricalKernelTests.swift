@@ -111,4 +111,36 @@ final class EmpiricalKernelTests: XCTestCase {
             if case .exceedsMemoryBudget(neededBytes: 2_760, budgetBytes: 2_000, _) = $0 { return true } else { return false }
         }
     }
+
+    /// Rank-r dual weights given as factors and coefficients give the predictor of their product, by the
+    /// cheaper path (r columns folded into the parameter-space vectors) — outputs and input gradients alike.
+    func testFactoredWeightsGiveThePredictorOfTheirProduct() throws {
+        let model = tanhNetwork(features: 4, outputs: 3, seed: 19)
+        let task = KernelTask.multiclass(classes: 3)
+        let x = randomTensor([5, 4], seed: 20), queries = randomTensor([4, 4], seed: 21)
+        let analytic = try FullyConnectedReLUKernel(depth: 1, weightStd: 1.5, biasStd: 0.1)
+        for kernel in [try EmpiricalNTKKernel(model: model, batchSize: 2) as KernelFunction, analytic] {
+            for rank in [1, 2, 3] {
+                let factors = randomMatrix(rows: 5, columns: rank, seed: 22 + UInt64(rank))
+                let coefficients = randomMatrix(rows: rank, columns: 3, seed: 30 + UInt64(rank))
+                let factored = try KernelPredictor(kernel: kernel, trainingInputs: x, factors: factors,
+                                                   coefficients: coefficients, task: task)
+                let plain = try KernelPredictor(kernel: kernel, trainingInputs: x,
+                                                weights: naiveProduct(factors, coefficients), task: task)
+                XCTAssertLessThan(maxRelativeDifference(factored.weights.values, plain.weights.values), 1e-12)
+                XCTAssertLessThan(maxRelativeDifference(try factored.outputs(queries).values, try plain.outputs(queries).values), 1e-5)
+                let g = randomMatrix(rows: 4, columns: 3, seed: 40 + UInt64(rank))
+                let a = try factored.outputsInputGradient(queries, cotangent: g).scalars.map(Double.init)
+                let b = try plain.outputsInputGradient(queries, cotangent: g).scalars.map(Double.init)
+                XCTAssertLessThan(maxRelativeDifference(a, b), 1e-5)
+                XCTAssertGreaterThan(b.map(abs).max() ?? 0, 1e-4)
+            }
+        }
+        assertPredictorError(try KernelPredictor(kernel: analytic, trainingInputs: x, factors: randomMatrix(rows: 5, columns: 1, seed: 1),
+                                                 coefficients: randomMatrix(rows: 2, columns: 3, seed: 2), task: task),
+                             mentions: ["2", "3"]) {
+            if case .weightsShape = $0 { return true }
+            return false
+        }
+    }
 }
