@@ -42,7 +42,7 @@ let package = Package(
         // Analytic (infinite-width) and empirical kernels behind one protocol, kernel regression,
         // attacks on kernel predictors.
         .target(name: "KernelMachines", dependencies: ["Autodiff", "Kernels", "CBLAS", "CLAPACKE", "NN", "NTK",
-                                                       "Robustness", "Plots", "Datasets"]),
+                                                       "Robustness", "Plots", "Datasets", "Checkpoints"]),
         // The two-layer workbench: two-layer networks in the random-features, lazy and full regimes
         // on synthetic data, regression training, adversarial risk and input-gradient norms.
         .target(name: "Workbench", dependencies: ["Autodiff", "Kernels", "NN", "Datasets", "Robustness", "Checkpoints",

@@ -9,6 +9,13 @@ public enum PlainFile {
         try FileSystem.readAll(path)
     }
 
+    /// Writes `bytes` to `path` so that readers see either the old file or the complete new one (a
+    /// temporary file `.NAME.tmp-PID` beside it, fsynced, renamed into place, the folder fsynced).
+    /// - Throws: ``CheckpointError`` of kind `.io` naming `path`.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try FileSystem.writeAtomically(bytes, to: path)
+    }
+
     /// Deletes the temporary files that interrupted atomic writes (``CheckpointFile/write(_:to:level:)``,
     /// named `.NAME.tmp-PID`) left in `directory`, for each writer process id that `isAbandoned` accepts,
     /// and returns their paths. Other files, and anything that is not a regular file, are left alone.
