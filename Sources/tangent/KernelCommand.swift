@@ -7,7 +7,7 @@ struct KernelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Fit kernel predictors f(x) = Θ(x, X) Θ(X, X)⁻¹ Y and attack them without training a network.",
-        subcommands: [KernelFitCommand.self, KernelAttackCommand.self, KernelTransferCommand.self])
+        subcommands: [KernelFitCommand.self, KernelAttackCommand.self, KernelTransferCommand.self, KernelGramCommand.self])
 }
 
 /// `tangent kernel fit`: the t → ∞ predictor's clean test accuracy.

@@ -151,8 +151,9 @@ struct KernelProblemOptions: ParsableArguments {
 
     /// Loads the data and the model of an empirical kernel, picks the task's images (and `validation`
     /// more test images, disjoint from the test images) and builds the kernel. Nothing is fitted or written.
-    /// - Parameter method: how the kernel machine will be solved, for the memory check.
-    func makeProblem(validation: Int = 0, method: KernelRegression.Method = .cholesky) throws -> KernelProblem {
+    /// - Parameter method: how the kernel machine will be solved, for the memory check (nil: no check,
+    ///   for a Gram matrix kept on disk).
+    func makeProblem(validation: Int = 0, method: KernelRegression.Method? = .cholesky) throws -> KernelProblem {
         let choice = try KernelChoice(argument: kernel)
         let selection = KernelSampleSelection(rawValue: pick) ?? .first
         let testSelection = testPick.flatMap(KernelSampleSelection.init(rawValue:)) ?? selection
@@ -163,7 +164,7 @@ struct KernelProblemOptions: ParsableArguments {
             : (datasetKind == .mnist ? MNISTVariant.mnist : MNISTVariant.fashionMNIST).classNames
         let kernelTask = try TaskChoice(argument: task).task(classNames: classNames, dataset: datasetKind.rawValue)
         let features = datasetKind == .cifar10 ? 3 * 32 * 32 : 28 * 28
-        let needed = KernelRegression.requiredBytes(samples: train, features: features, outputs: kernelTask.outputs, method: method)
+        let needed = method.map { KernelRegression.requiredBytes(samples: train, features: features, outputs: kernelTask.outputs, method: $0) } ?? 0
         guard needed <= memoryBudgetBytes else {
             throw ValidationError(String(format: "--train %d: kernel regression needs %.1f MB (the %d×%d Gram matrix in Float64 and the inputs) but --memory-budget is %d MB",
                                          train, Double(needed) / 1_048_576, train, train, memoryBudget))
