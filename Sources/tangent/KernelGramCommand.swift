@@ -30,6 +30,10 @@ struct KernelGramCommand: ParsableCommand {
     @Flag(help: "Solve (Θ + ridge·I) A = Y by conjugate gradients and report the test accuracy of Θ(x, X) A.") var solve = false
     @Option(help: "Relative residual at which conjugate gradients stop.") var tolerance: Double = 1e-6
     @Option(help: "Iterations after which conjugate gradients give up.") var maximumIterations: Int = 2000
+    @Option(help: ArgumentHelp("Submit the tiles as a Slurm array of N tasks (part i each) and a finishing job after them (the rest: check, --top, --solve).", valueName: "N"))
+    var slurm: Int?
+    @Flag(help: "With --slurm: print the two batch scripts and submit nothing.") var dryRun = false
+    @OptionGroup var resources: SlurmResourceOptions
 
     func validate() throws {
         try requireOption(tileSize >= 1, "--tile-size must be positive, got \(tileSize)")
@@ -38,6 +42,9 @@ struct KernelGramCommand: ParsableCommand {
         try requireOption(tolerance > 0 && tolerance < 1, "--tolerance must be in (0, 1), got \(tolerance)")
         try requireOption(maximumIterations >= 1, "--maximum-iterations must be positive, got \(maximumIterations)")
         try requireOption(part == nil || (top == 0 && !solve), "--part computes one part of the tiles only; run --top and --solve once every part is done")
+        if let slurm { try requireOption(slurm >= 1, "--slurm takes the number of array tasks, at least 1, got \(slurm)") }
+        try requireOption(slurm == nil || part == nil, "--slurm submits every part; leave out --part")
+        try requireOption(!dryRun || slurm != nil, "--dry-run prints the batch scripts of --slurm; give --slurm N")
     }
 
     /// `--part I/N` as (I, N), or nil.
@@ -55,6 +62,20 @@ struct KernelGramCommand: ParsableCommand {
         let p = try problem.makeProblem(method: nil)
         p.printSummary()
         let gram = try TiledGramStore.prepare(directory: store, kernel: p.kernel, inputs: p.trainInputs, tileSize: tileSize)
+        if let slurm {
+            let directory = FileManager.default.currentDirectoryPath
+            let absoluteStore = store.hasPrefix("/") ? store : (directory as NSString).appendingPathComponent(store)
+            let scripts = KernelGramSlurm.scripts(arguments: Array(CommandLine.arguments.drop { $0 != "gram" }.dropFirst()),
+                                                  parts: min(slurm, gram.tiles.count), store: absoluteStore, resources: resources,
+                                                  tangent: SweepCommand.ownExecutable(), directory: directory)
+            if dryRun {
+                print("# \(KernelGramSlurm.arrayScriptName)\n\(scripts.array)# \(KernelGramSlurm.finishScriptName)\n\(scripts.finish)", terminator: "")
+                return
+            }
+            let jobs = try KernelGramSlurm.submit(scripts, store: absoluteStore)
+            print("submitted job \(jobs.array): \(min(slurm, gram.tiles.count)) array tasks for the \(gram.tiles.count) tiles, and job \(jobs.finish) after them (logs in \(absoluteStore)/logs)")
+            return
+        }
         let (index, count) = try parsedPart() ?? (0, 1)
         let report = try gram.compute(kernel: p.kernel, inputs: p.trainInputs, part: index, of: count) { tile, done, todo in
             print("\(tile) computed (\(done)/\(todo))")

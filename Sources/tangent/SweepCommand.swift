@@ -31,16 +31,12 @@ struct SweepRunCommand: ParsableCommand {
     @Option(help: "With --local: threads per run (default: the cores divided by -j, at least 1).") var threads: Int?
     @Flag(help: "Submit one sbatch --array job, a task per unfinished run.") var slurm = false
     @Flag(help: "Print what would run (with --slurm: the batch script) and start or submit nothing.") var dryRun = false
-    @Option(help: "With --slurm: partition (default: the file's slurm: partition).") var partition: String?
-    @Option(help: "With --slurm: time limit per task, e.g. 04:00:00.") var time: String?
-    @Option(help: "With --slurm: CPUs per task (default: the file's, else 1).") var cpus: Int?
-    @Option(help: "With --slurm: memory per task, e.g. 16G.") var memory: String?
+    @OptionGroup var resources: SlurmResourceOptions
 
     func validate() throws {
         try requireOption(local != slurm, "give one of --local and --slurm")
         try requireOption(j >= 1, "-j must be at least 1, got \(j)")
         if let threads { try requireOption(threads >= 1, "--threads must be at least 1, got \(threads)") }
-        if let cpus { try requireOption(cpus >= 1, "--cpus must be at least 1, got \(cpus)") }
         try requireOption(!(slurm && threads != nil), "--threads is for --local; under Slurm each task gets its --cpus")
     }
 
@@ -75,8 +71,9 @@ struct SweepRunCommand: ParsableCommand {
 
     private func submit(_ plan: SweepPlan, _ pending: [SweepPlan.Entry]) throws {
         let s = plan.spec.slurm
-        let resources = SweepSlurm.Resources(partition: partition ?? s.partition, time: time ?? s.time, cpus: cpus ?? s.cpus ?? 1,
-                                             memory: memory ?? s.memory, signalSeconds: s.signalSeconds, maxParallel: s.maxParallel)
+        let resources = SweepSlurm.Resources(partition: self.resources.partition ?? s.partition, time: self.resources.time ?? s.time,
+                                             cpus: self.resources.cpus ?? s.cpus ?? 1, memory: self.resources.memory ?? s.memory,
+                                             signalSeconds: s.signalSeconds, maxParallel: s.maxParallel)
         let names = pending.map(\.run.name)
         let text = SweepSlurm.script(spec: plan.spec, entries: pending, resources: resources,
                                      tangent: s.tangent ?? SweepCommand.ownExecutable())

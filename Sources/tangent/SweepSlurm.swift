@@ -83,15 +83,17 @@ enum SweepSlurm {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// Writes the script to `path` and submits it with `sbatch --parsable`, returning the job id.
-    /// A missing or failing sbatch is reported with the command and its output.
-    static func submit(scriptPath: String) throws -> String {
+    /// Submits the script at `scriptPath` with `sbatch --parsable` (and `options` before it, e.g. a
+    /// dependency), returning the job id. A missing or failing sbatch is reported with the command and
+    /// its output.
+    static func submit(scriptPath: String, options: [String] = []) throws -> String {
         guard let sbatch = executableInPath("sbatch") else {
             throw ValidationError("sbatch is not on PATH (\(ProcessInfo.processInfo.environment["PATH"] ?? "")): run this on a Slurm login node, or use --local")
         }
-        let (status, output, errors) = try capture(sbatch, ["--parsable", scriptPath])
+        let arguments = ["--parsable"] + options + [scriptPath]
+        let (status, output, errors) = try capture(sbatch, arguments)
         guard status == 0 else {
-            throw ValidationError("`sbatch --parsable \(scriptPath)` failed with status \(status): \(errors.isEmpty ? output : errors)")
+            throw ValidationError("`sbatch \(arguments.joined(separator: " "))` failed with status \(status): \(errors.isEmpty ? output : errors)")
         }
         let id = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
         guard !id.isEmpty, id.allSatisfy(\.isNumber) else {

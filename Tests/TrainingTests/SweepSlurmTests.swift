@@ -5,40 +5,50 @@ import XCTest
 import Glibc
 #endif
 
-/// `tangent sweep --slurm` through a real one-node Slurm (started by scripts/start-slurm.sh, which
-/// .ci/run calls): a grid of 4 runs as one job array, one task requeued mid-run with `scontrol requeue`,
-/// which must end with the same parameters as an uninterrupted run. Skips, saying why, where no Slurm
-/// node answers.
-final class SweepSlurmTests: XCTestCase {
-    /// Runs a command to the end: status and output.
-    private func command(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// A one-node Slurm for the tests: started by scripts/start-slurm.sh (as .ci/run does) when no node
+/// takes jobs yet; tests skip, saying why, where it cannot start.
+enum SlurmTestNode {
+    /// Runs a Slurm (or other system) command to the end: status and output.
+    static func command(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         guard let path = ["/usr/bin/", "/usr/local/bin/", "/bin/"].map({ $0 + name }).first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("\(name) is not installed: run scripts/start-slurm.sh (it installs and starts a one-node Slurm)")
         }
         return try TangentProcess.run(arguments, executable: path)
     }
 
+    /// Makes sure a node takes jobs, starting Slurm if needed; skips the test when it cannot.
+    static func ensureRunning(for test: XCTestCase) throws {
+        func nodeTakesJobs() -> Bool {
+            guard let sinfo = try? command("sinfo", ["-h", "-o", "%t"]) else { return false }
+            return sinfo.status == 0 && (sinfo.output.contains("idle") || sinfo.output.contains("mix"))
+        }
+        if nodeTakesJobs() { return }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/start-slurm.sh").path
+        // Its output goes to a file, not a pipe: the daemons it starts inherit the descriptors and would
+        // hold a pipe open, so reading it to the end would never return.
+        let logFolder = TangentProcess.temporaryFolder(for: test, prefix: "tangent-slurm-start")
+        try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
+        let log = logFolder + "/start-slurm.log"
+        _ = try command("bash", ["-c", "bash \"$0\" > \"$1\" 2>&1 < /dev/null", script, log])
+        guard nodeTakesJobs() else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw XCTSkip("no Slurm node takes jobs and scripts/start-slurm.sh could not start one: \(output.suffix(400))")
+        }
+    }
+}
+
+/// `tangent sweep --slurm` through a real one-node Slurm (started by scripts/start-slurm.sh, which
+/// .ci/run calls): a grid of 4 runs as one job array, one task requeued mid-run with `scontrol requeue`,
+/// which must end with the same parameters as an uninterrupted run. Skips, saying why, where no Slurm
+/// node answers.
+final class SweepSlurmTests: XCTestCase {
+    private func command(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try SlurmTestNode.command(name, arguments)
+    }
+
     func testAGridRunsAsAJobArrayAndARequeuedTaskResumesExactly() throws {
-        func nodeTakesJobs() -> (Bool, String) {
-            guard let sinfo = try? command("sinfo", ["-h", "-o", "%t"]) else { return (false, "sinfo is not installed") }
-            return (sinfo.status == 0 && (sinfo.output.contains("idle") || sinfo.output.contains("mix")),
-                    sinfo.output.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        if !nodeTakesJobs().0 {
-            // The test's own setup: install (as root) and start a one-node Slurm.
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("scripts/start-slurm.sh").path
-            // Its output goes to a file, not a pipe: the daemons it starts inherit the descriptors and
-            // would hold a pipe open, so reading it to the end would never return.
-            let logFolder = TangentProcess.temporaryFolder(for: self, prefix: "tangent-slurm-start")
-            try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
-            let log = logFolder + "/start-slurm.log"
-            _ = try command("bash", ["-c", "bash \"$0\" > \"$1\" 2>&1 < /dev/null", script, log])
-            guard nodeTakesJobs().0 else {
-                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                throw XCTSkip("no Slurm node takes jobs and scripts/start-slurm.sh could not start one: \(output.suffix(400))")
-            }
-        }
+        try SlurmTestNode.ensureRunning(for: self)
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-slurm")
         let options = ["epochs": "2", "train-subset": "1500", "test-subset": "40", "batch-size": "30", "eval-train-subset": "40",
                        "robust-eval-subset": "0"]
