@@ -6,8 +6,9 @@ import NTK
 /// A run's snapshots, epoch by epoch, show whether robust features are learned early, and how standard
 /// and adversarial training differ (see ``FeatureCharts/overTraining(_:attackIndex:title:)``).
 public struct FeatureSnapshot: Sendable, Equatable {
-    /// The epoch (0: at initialisation) and optimiser step the network was taken at.
+    /// The epoch (0: at initialisation) the network was taken at.
     public let epoch: Int
+    /// The optimiser step the network was taken at.
     public let step: Int
     /// λ_1 ≥ λ_2 ≥ … of the probe's Gram matrix Θ_t(X, X) (all N).
     public let eigenvalues: [Double]

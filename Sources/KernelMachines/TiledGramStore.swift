@@ -20,7 +20,9 @@ import Foundation
 public struct TiledGramStore: Sendable {
     /// What the store holds; an existing store is reused only for the same N, tile size, kernel and inputs.
     public struct Manifest: Codable, Equatable, Sendable {
+        /// Always `tangent-tiled-gram`.
         public var format = "tangent-tiled-gram"
+        /// The layout's version (1).
         public var version = 1
         /// N, the number of inputs (the matrix is N × N).
         public var samples: Int
@@ -42,7 +44,9 @@ public struct TiledGramStore: Sendable {
 
     /// One tile by its block indices: rows of block `row`, columns of block `column`, `row ≤ column`.
     public struct Tile: Hashable, Comparable, Sendable, CustomStringConvertible {
+        /// The block of the tile's rows.
         public let row: Int
+        /// The block of its columns (at least `row`).
         public let column: Int
 
         /// The tile of blocks (`row`, `column`), `row ≤ column`.
@@ -51,6 +55,7 @@ public struct TiledGramStore: Sendable {
             self.column = column
         }
 
+        /// Row-major order of the tiles.
         public static func < (a: Tile, b: Tile) -> Bool { (a.row, a.column) < (b.row, b.column) }
         public var description: String { "tile (\(row), \(column))" }
     }
