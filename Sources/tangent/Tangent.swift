@@ -1,7 +1,7 @@
 import ArgumentParser
 import Tangent
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc
 #endif
 
 /// The `tangent` command line: train, evaluate, inspect and analyse runs; fit and attack kernel machines and
