@@ -46,7 +46,9 @@ public struct FeatureSnapshot: Sendable, Equatable {
 
     /// The class-mean Gram matrix (1/C) Σ_c K[(i,c),(j,c)] of a tracked kernel (a traced kernel Σ_c
     /// divided by C): the scalar kernel ``EmpiricalNTKKernel`` gives on the same inputs, `N × N` row-major.
-    /// - Parameter classes: C, the network's outputs (a full kernel records it; a traced one does not).
+    /// - Parameters:
+    ///   - kernel: a kernel tracked during training (full or traced).
+    ///   - classes: C, the network's outputs (a full kernel records it; a traced one does not).
     public static func classMeanGram(of kernel: KernelMatrix, classes: Int) -> [Double] {
         let scale = 1 / Double(max(classes, 1))
         guard kernel.isFull, let c = kernel.classCount, let n = kernel.sampleCount else {

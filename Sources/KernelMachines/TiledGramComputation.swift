@@ -26,6 +26,8 @@ extension TiledGramStore {
     /// - Parameters:
     ///   - kernel: the kernel of the manifest (its description must match).
     ///   - inputs: the inputs of the manifest (their digest must match).
+    ///   - part: which part, 0..<parts.
+    ///   - parts: how many disjoint parts the tiles are dealt into (1: all of them).
     ///   - progress: called after each computed tile with it and the counts done and to do.
     /// - Throws: ``TiledGramError/manifestMismatch(path:field:stored:given:)`` for another kernel or other
     ///   inputs, ``TiledGramError/invalidSetting(name:value:requirement:)`` for a part outside 0..<parts,

@@ -93,8 +93,11 @@ public final class TiledGramOperator: @unchecked Sendable {
         return y
     }
 
-    /// The `count` largest eigenpairs by ``SymmetricEigen/blockKrylov(largest:dimension:settings:product:)``
+    /// The `count` largest eigenpairs by `SymmetricEigen.blockKrylov(largest:dimension:settings:product:)`
     /// on ``multiply(_:columns:)``.
+    /// - Parameters:
+    ///   - count: how many, 1…N.
+    ///   - settings: the block Krylov search's settings.
     public func topEigenpairs(_ count: Int, settings: BlockKrylovSettings = BlockKrylovSettings()) throws -> SymmetricEigen.BlockKrylovResult {
         try SymmetricEigen.blockKrylov(largest: count, dimension: store.samples, settings: settings) { block, columns in
             try multiply(block, columns: columns)

@@ -28,7 +28,7 @@ public struct TiledGramStore: Sendable {
         public var samples: Int
         /// T, the side of a tile.
         public var tileSize: Int
-        /// The kernel's description (``KernelFunction/description``).
+        /// The kernel's description (its `description`).
         public var kernel: String
         /// ``TiledGramStore/digest(of:)`` of the inputs.
         public var inputsDigest: String
