@@ -126,10 +126,11 @@ public struct EigenFeatures {
     }
 
     /// The predictor Σ_{j ∈ features} f_j of a set of features (a range such as `1...10`, or any list).
-    /// - Throws: as ``weights(features:)``.
+    ///
     /// Fewer features than outputs are kept as factors (gain_j v_j) and coefficients (v_jᵀY), so the
     /// predictor multiplies Θ(x, X) by one vector per feature (see
     /// ``KernelPredictor/init(kernel:trainingInputs:factors:coefficients:task:memoryBudgetBytes:)``).
+    /// - Throws: as ``weights(features:)``.
     public func predictor<Features: Sequence<Int>>(features: Features) throws -> KernelPredictor {
         let list = try checkedFeatures(features)
         guard list.count < task.outputs else {
