@@ -40,10 +40,10 @@ enum FeatureListArgument {
     }
 
     /// Refuses features beyond the number of training images: a kernel machine on N images has
-    /// features 1…N.
-    static func checkFeatures(_ features: [Int], train: Int, option: String) throws {
+    /// features 1…N. `images` says where the training images come from (default: `--train N`).
+    static func checkFeatures(_ features: [Int], train: Int, option: String, images: String? = nil) throws {
         if let beyond = features.first(where: { $0 > train }) {
-            throw ValidationError("\(option): feature \(beyond) does not exist: --train \(train) gives features 1…\(train), one per training image")
+            throw ValidationError("\(option): feature \(beyond) does not exist: \(images ?? "--train \(train)") gives features 1…\(train), one per training image")
         }
     }
 

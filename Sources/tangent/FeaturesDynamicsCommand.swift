@@ -65,7 +65,8 @@ struct FeaturesDynamicsCommand: ParsableCommand {
         let plans = try zip(runDirectories, names).map { try FeatureDynamicsPlan(runDirectory: $0, label: $1, epochs: wanted) }
         try FeatureDynamicsPlan.checkComparable(plans)
         for plan in plans {
-            try FeatureListArgument.checkFeatures(list, train: plan.index.probe.count, option: "--features")
+            try FeatureListArgument.checkFeatures(list, train: plan.index.probe.count, option: "--features",
+                                                  images: "the probe of \(plan.runDirectory) (\(plan.index.probe.count) images)")
             try requireOption(!plan.snapshots.isEmpty,
                               "\(plan.runDirectory): none of \(epochs.map { "--epochs \($0)" } ?? "its tracked epochs") has a network to analyse (\(plan.missing.isEmpty ? "no kernels tracked by epoch" : "checkpoints not kept for epochs \(plan.missing.map(String.init).joined(separator: ", "))"))")
         }

@@ -102,7 +102,7 @@ final class FeaturesDynamicsCommandTests: XCTestCase {
             ([untracked], "tracked no kernels"),
             ([root + "/a", root + "/otherprobe"], "another probe batch"),
             ([root + "/linearized"], "trains a linearization from epoch 1"),
-            ([root + "/a", "--features", "31"], "feature 31 does not exist"),
+            ([root + "/a", "--features", "31"], "feature 31 does not exist: the probe of \(root)/a (30 images) gives features 1…30"),
             ([root + "/a", "--features", "0-2"], "'0-2' is not a number or range"),
             ([root + "/a", "--epochs", "5"], "tracked no kernel at epoch 5"),
             ([root + "/a", "--held-out", "0"], "--held-out must be positive"),
