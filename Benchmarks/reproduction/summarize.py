@@ -1,6 +1,8 @@
 """Tables of REPRODUCTION.md from the runs' metrics.csv files (no third-party packages).
 
-usage: python3 summarize.py section5 RUNS_FOLDER   # mnist-std-s{0,1,2} against mnist-pgd-s0
+usage: python3 summarize.py section5 RUNS_FOLDER [COMPARISON_CSV]
+           # mnist-std-s{0,1,2} against mnist-pgd-s{0,1,2}: the run folders found, else the runs of the
+           # same label in COMPARISON_CSV (a committed comparison.csv of `tangent analyze`)
        python3 summarize.py e1 RUNS_FOLDER         # e1-base against e1-lin{0,1,3}
 """
 import csv
@@ -27,9 +29,51 @@ def cell(values, digits):
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
-def section5(root):
-    standard = [metrics(os.path.join(root, f"mnist-std-s{s}")) for s in range(3) if os.path.isdir(os.path.join(root, f"mnist-std-s{s}"))]
-    pgd = [metrics(os.path.join(root, "mnist-pgd-s0"))]
+# comparison.csv (written by `tangent analyze`) names the metrics of metrics.csv differently.
+COMPARISON_NAMES = {"kernel_distance_to_initial": "ntk_distance_to_initial", "kernel_norm": "ntk_norm",
+                    "concentration_top20": "ntk_concentration_top20", "eigenvalue_mass_top20": "ntk_eigenvalue_mass_top20",
+                    "test_accuracy": "test_accuracy", "test_robust_accuracy": "test_robust_accuracy"}
+
+
+def from_comparison(path, label):
+    """{epoch: {name: value}} of one run of a committed comparison.csv, in metrics.csv's names. The kernel
+    distance to the previous epoch, d = 1 - <A,B>/(|A||B|), follows from the norms and the velocity |A - B|
+    (<A,B> = (|A|^2 + |B|^2 - |A - B|^2) / 2)."""
+    by_epoch, velocity = {}, {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["run"] != label:
+                continue
+            epoch, value = int(row["epoch"]), float(row["value"])
+            if row["metric"] == "kernel_velocity":
+                velocity[epoch] = value
+            elif row["metric"] in COMPARISON_NAMES:
+                by_epoch.setdefault(epoch, {})[COMPARISON_NAMES[row["metric"]]] = value
+    for epoch, v in velocity.items():
+        a, b = by_epoch.get(epoch, {}).get("ntk_norm"), by_epoch.get(epoch - 1, {}).get("ntk_norm")
+        if a and b:
+            by_epoch[epoch]["ntk_distance_to_previous"] = 1 - (a * a + b * b - v * v) / (2 * a * b)
+    return by_epoch
+
+
+def runs(root, prefix, label, seeds, previous):
+    """The runs RUNS/PREFIX-sS that exist as folders, else the run labelled LABEL sS in `previous`."""
+    found = []
+    for seed in seeds:
+        folder = os.path.join(root, f"{prefix}-s{seed}")
+        if os.path.isdir(folder):
+            found.append(metrics(folder))
+        elif previous and os.path.exists(previous):
+            m = from_comparison(previous, f"{label} s{seed}")
+            if m:
+                found.append(m)
+    return found
+
+
+def section5(root, previous=None):
+    standard = runs(root, "mnist-std", "standard", range(3), previous)
+    pgd = runs(root, "mnist-pgd", "PGD ε=0.3", range(3), previous)
+    print(f"<!-- {len(standard)} standard and {len(pgd)} PGD runs -->")
     columns = [("ntk_distance_to_initial", "d(K_t, K_0)", 4), ("ntk_distance_to_previous", "d(K_t, K_t−1)", 4),
                ("ntk_norm", "‖K_t‖ (10⁵)", 2), ("ntk_concentration_top20", "λ²-mass top-20", 4),
                ("ntk_eigenvalue_mass_top20", "λ-mass top-20", 4), ("test_accuracy", "test acc", 3),
@@ -67,4 +111,4 @@ def e1(root):
 
 
 if __name__ == "__main__":
-    {"section5": section5, "e1": e1}[sys.argv[1]](sys.argv[2])
+    {"section5": section5, "e1": e1}[sys.argv[1]](*sys.argv[2:])

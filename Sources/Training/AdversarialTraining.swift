@@ -16,7 +16,9 @@ public final class AdversarialTraining: BatchTransform {
     }
 }
 
-/// Logs clean and PGD accuracy on the same first N training and test images each evaluated epoch:
+/// Logs clean and PGD accuracy on the same N training and test images each evaluated epoch (the first N
+/// training images; the first N test images in `TrainingData.testSampleOrder`, a seeded sample for
+/// CIFAR-10's class-grouped test file):
 /// `train_robust_accuracy`, `test_robust_accuracy` (beside `train_accuracy`/`test_accuracy` from
 /// `EvaluationCallback`), plus `test_adversarial_loss` and a gradient-masking warning if needed.
 public final class RobustEvaluationCallback: TrainingCallback {
@@ -33,7 +35,7 @@ public final class RobustEvaluationCallback: TrainingCallback {
         loop.announce("robust evaluation (PGD-\(c.robustEvaluationAttack.steps) on \(c.robustEvalSubset) training and test images)")
         let train = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.train, limit: c.robustEvalSubset, attack: attack,
                                                   loss: loop.loss, rng: &rng)
-        let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.test, limit: c.robustEvalSubset, attack: attack,
+        let test = try RobustEvaluation.evaluate(loop.trainee, on: loop.data.testSample(c.robustEvalSubset), limit: c.robustEvalSubset, attack: attack,
                                                  loss: loop.loss, rng: &rng)
         try loop.record("train_robust_accuracy", train.robustAccuracy)
         try loop.record("test_robust_accuracy", test.robustAccuracy)

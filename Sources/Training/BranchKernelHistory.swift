@@ -63,6 +63,11 @@ enum BranchKernelHistory {
             }
         }
 
+        // K₀ and the newest kernel are referenced rather than embedded: the branch cannot go on without them.
+        if let references = restored.references,
+           let lost = [references.initial, references.previous].first(where: { outcome.missing.contains($0) }) {
+            throw ConfigurationError("\(path) references the kernel '\(lost.file)' (\(lost == references.initial ? "K₀" : "the newest kernel")) of its run, which is not found in \(sourceKernels ?? "a run folder (the checkpoint lies outside one)"); branch from the checkpoint inside its run folder, with its kernels/ beside it")
+        }
         var kept = index
         kept.snapshots = plan.map(\.snapshot)
         let store = KernelSnapshotStore(runDirectory: branchDirectory, index: kept)

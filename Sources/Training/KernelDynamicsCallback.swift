@@ -164,11 +164,16 @@ public final class KernelDynamicsCallback: TrainingCallback {
     public func saveState() throws -> CallbackState {
         var state = CallbackState()
         if let probe = probeIndices { state.doubles["probe_indices"] = probe.map(Double.init) }
+        // K₀ and the newest kernel are the index's first and last snapshots, referenced by name and
+        // checksum; they are embedded only when their files carry no checksum.
+        let snapshots = store?.index.snapshots ?? []
+        let referenced = snapshots.first?.checksum != nil && snapshots.last?.checksum != nil
+            && snapshots.last?.step == lastKernelStep
         if let k = initialKernel {
-            state.floats["initial_kernel"] = ([k.n, k.n], k.values)
+            if !referenced { state.floats["initial_kernel"] = ([k.n, k.n], k.values) }
             state.doubles["kernel_shape"] = [Double(k.sampleCount ?? k.n), Double(k.classCount ?? 0)]
         }
-        if let k = previousKernel { state.floats["previous_kernel"] = ([k.n, k.n], k.values) }
+        if let k = previousKernel, !referenced { state.floats["previous_kernel"] = ([k.n, k.n], k.values) }
         if let step = lastKernelStep { state.doubles["last_kernel_step"] = [Double(step)] }
         if let index = store?.index {
             state.strings["index"] = String(decoding: try index.jsonData(), as: UTF8.self)
@@ -178,12 +183,15 @@ public final class KernelDynamicsCallback: TrainingCallback {
     }
 
     /// Restores saved state after checking it (see `RestoredKernelTracking`; checkpoint restores check
-    /// it against the run first, and `fitStart` checks the probe against the data).
+    /// it against the run first, and `fitStart` checks the probe against the data). Kernels the state
+    /// references are read from the run folder's `kernels/` and checked against their checksums before
+    /// anything changes.
     public func restoreState(_ state: CallbackState) throws {
         let restored = try RestoredKernelTracking(state, expectedKind: configuration.kind, path: "kernel tracking state", run: nil)
+        let kernels = try restored.kernels(in: (runDirectory as NSString).appendingPathComponent(KernelSnapshotStore.folderName))
         probeIndices = restored.probe
-        initialKernel = restored.initialKernel
-        previousKernel = restored.previousKernel
+        initialKernel = kernels?.initial
+        previousKernel = kernels?.previous
         lastKernelStep = restored.lastKernelStep
         if let index = restored.index {
             let restoredStore = KernelSnapshotStore(runDirectory: runDirectory, index: index)

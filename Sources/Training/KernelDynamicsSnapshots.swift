@@ -1,4 +1,5 @@
 import Checkpoints
+import Datasets
 import Foundation
 import NTK
 #if canImport(Glibc)
@@ -30,11 +31,26 @@ public enum KernelFile {
         return file
     }
 
-    /// Writes `kernel` to `path` atomically (see ``checkpoint(_:metadata:extraTensors:)``).
+    /// Writes `kernel` to `path` atomically (see ``checkpoint(_:metadata:extraTensors:)``) and returns
+    /// the MD5 hex digest of the file's bytes (see ``checksum(of:)``).
+    @discardableResult
     public static func write(_ kernel: KernelMatrix, metadata: [String: String] = [:],
-                             extraTensors: [StoredTensor] = [], to path: String) throws {
-        try CheckpointFile.write(checkpoint(kernel, metadata: metadata, extraTensors: extraTensors), to: path,
-                                 level: compressionLevel)
+                             extraTensors: [StoredTensor] = [], to path: String) throws -> String {
+        let bytes = try CheckpointFile.encode(checkpoint(kernel, metadata: metadata, extraTensors: extraTensors),
+                                              level: compressionLevel)
+        try PlainFile.writeAtomically(bytes, to: path)
+        return checksum(of: bytes)
+    }
+
+    /// The checksum an index and a checkpoint record for a kernel file: the MD5 hex digest of its bytes
+    /// as written (32 lowercase hex digits). It tells a file replaced or damaged since, not a forgery.
+    public static func checksum(of fileBytes: [UInt8]) -> String {
+        MD5.hexDigest(of: fileBytes)
+    }
+
+    /// Whether `text` has the form of a ``checksum(of:)``.
+    static func isChecksum(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// The kernel stored in `file`: a non-empty square matrix of finite values whose descriptors
@@ -95,6 +111,19 @@ public struct KernelSnapshot: Codable, Sendable, Equatable {
     public var trigger: Trigger
     /// Its Frobenius norm (so listings need not load it).
     public var norm: Double
+    /// The MD5 digest of the file's bytes (``KernelFile/checksum(of:)``), checked whenever the file is
+    /// loaded; nil in indexes written before checksums were recorded.
+    public var checksum: String?
+
+    /// A snapshot record.
+    public init(file: String, epoch: Int, step: Int, trigger: Trigger, norm: Double, checksum: String? = nil) {
+        self.file = file
+        self.epoch = epoch
+        self.step = step
+        self.trigger = trigger
+        self.norm = norm
+        self.checksum = checksum
+    }
 }
 
 /// `kernels/index.json`: the probe and kernel settings of a run's kernels, and every snapshot in order.
@@ -181,6 +210,9 @@ public struct KernelSnapshotIndex: Codable, Sendable, Equatable {
                 throw fail("\(entry) at step \(snapshot.step), epoch \(snapshot.epoch) does not follow step \(previous.step), epoch \(previous.epoch)")
             }
             guard snapshot.norm.isFinite, snapshot.norm >= 0 else { throw fail("\(entry) has 'norm' = \(snapshot.norm)") }
+            if let checksum = snapshot.checksum, !KernelFile.isChecksum(checksum) {
+                throw fail("\(entry) has 'checksum' = '\(checksum)', not an MD5 digest (32 lowercase hex digits)")
+            }
             previous = snapshot
         }
     }
@@ -234,9 +266,9 @@ public struct KernelSnapshotStore: Sendable {
     @discardableResult
     public mutating func append(_ kernel: KernelMatrix, epoch: Int, step: Int, trigger: KernelSnapshot.Trigger,
                                 extraTensors: [StoredTensor] = []) throws -> KernelSnapshot {
-        let snapshot = KernelSnapshot(file: Self.fileName(step: step), epoch: epoch, step: step, trigger: trigger,
+        var snapshot = KernelSnapshot(file: Self.fileName(step: step), epoch: epoch, step: step, trigger: trigger,
                                       norm: kernel.frobeniusNorm)
-        try writeFile(kernel, for: snapshot, extraTensors: extraTensors)
+        snapshot.checksum = try writeFile(kernel, for: snapshot, extraTensors: extraTensors)
         index.snapshots.removeAll { $0.file == snapshot.file }
         index.snapshots.append(snapshot)
         try writeIndex()
@@ -244,14 +276,15 @@ public struct KernelSnapshotStore: Sendable {
     }
 
     /// Writes `kernel` as the file of `snapshot` (metadata: its epoch, step and trigger, and the index's
-    /// probe) without touching the index.
-    func writeFile(_ kernel: KernelMatrix, for snapshot: KernelSnapshot, extraTensors: [StoredTensor] = []) throws {
+    /// probe) without touching the index; returns the file's checksum.
+    @discardableResult
+    func writeFile(_ kernel: KernelMatrix, for snapshot: KernelSnapshot, extraTensors: [StoredTensor] = []) throws -> String {
         try RunDirectory.create(directory)
         let metadata = ["epoch": "\(snapshot.epoch)", "step": "\(snapshot.step)", "trigger": snapshot.trigger.rawValue,
                         "probe": index.probe.map(String.init).joined(separator: ","),
                         "adversarial_probe": "\(index.adversarialProbe)"]
-        try KernelFile.write(kernel, metadata: metadata, extraTensors: extraTensors,
-                             to: (directory as NSString).appendingPathComponent(snapshot.file))
+        return try KernelFile.write(kernel, metadata: metadata, extraTensors: extraTensors,
+                                    to: (directory as NSString).appendingPathComponent(snapshot.file))
     }
 
     /// Writes `index.json` atomically.
@@ -267,11 +300,19 @@ public struct KernelSnapshotStore: Sendable {
     }
 
     /// Loads one snapshot's kernel from a `kernels/` folder. The file must lie inside the folder (no
-    /// symbolic link out of it), be a regular file, and hold a kernel of the size `index` describes; the
-    /// kernel comes back with the index's sample and class counts.
+    /// symbolic link out of it), be a regular file, match the snapshot's checksum when it records one,
+    /// and hold a kernel of the size `index` describes; the kernel comes back with the index's sample and
+    /// class counts.
     public static func load(_ snapshot: KernelSnapshot, in directory: String, index: KernelSnapshotIndex) throws -> KernelMatrix {
         let path = try containedPath(of: snapshot, in: directory)
-        let kernel = try KernelFile.read(path: path).kernel
+        let bytes = try PlainFile.read(path)
+        if let expected = snapshot.checksum {
+            let actual = KernelFile.checksum(of: bytes)
+            guard actual == expected else {
+                throw ConfigurationError("\(path): the file's MD5 is \(actual) but \(indexName) records \(expected) for it; the kernel was replaced or damaged since it was computed")
+            }
+        }
+        let kernel = try KernelFile.kernel(in: CheckpointFile.decode(fileBytes: bytes, path: path), path: path)
         let side = index.kernelSide
         guard kernel.n == side else {
             throw ConfigurationError("\(path): the kernel is \(kernel.n)×\(kernel.n) but \(indexName) describes \(index.kind.rawValue) kernels of \(index.samples) samples\(index.classes.map { " × \($0) classes" } ?? "") (\(side)×\(side))")

@@ -4,8 +4,9 @@ import NTK
 
 /// The kernel tracker's checkpoint state (``KernelDynamicsCallback``, key `kernel_dynamics`) decoded and
 /// checked before anything uses it: the probe indices, the step of the last kernel and the kernel shape
-/// are whole numbers in range; K₀ and the previous kernel are square, of the side the shape and probe
-/// give, and finite; the snapshot index agrees with all of them. With a ``Run`` the state is also checked
+/// are whole numbers in range; K₀ and the previous kernel — referenced as the first and last snapshots of
+/// the index, by file name and checksum, or (in checkpoints written before references) embedded — are
+/// square, of the side the shape and probe give, and finite; the snapshot index agrees with all of them. With a ``Run`` the state is also checked
 /// against the run it is restored into (training-set size, step, epoch, the model's outputs).
 ///
 /// Errors are ``CheckpointStateError``s naming the file, the key (as stored: `callback.kernel_dynamics.NAME`)
@@ -28,8 +29,13 @@ struct RestoredKernelTracking {
 
     var kind: KernelKind?
     var probe: [Int]?
+    /// K₀ as embedded in the checkpoint (older checkpoints); newer ones reference its file, see ``references``.
     var initialKernel: KernelMatrix?
+    /// The newest kernel as embedded in the checkpoint (older checkpoints).
     var previousKernel: KernelMatrix?
+    /// The snapshots of K₀ and of the newest kernel when the checkpoint references their files (by name
+    /// and checksum) instead of embedding them.
+    var references: (initial: KernelSnapshot, previous: KernelSnapshot)?
     var lastKernelStep: Int?
     var index: KernelSnapshotIndex?
 
@@ -113,10 +119,14 @@ struct RestoredKernelTracking {
         }
         initialKernel = try kernel("initial_kernel")
         previousKernel = try kernel("previous_kernel")
-        // The tracker sets K₀, the previous kernel and its step together.
-        let present = [initialKernel != nil, previousKernel != nil, lastKernelStep != nil]
-        guard present.allSatisfy({ $0 == present[0] }) else {
-            throw fail("\(key("initial_kernel")), \(key("previous_kernel")) and \(key("last_kernel_step")) are stored together; this state has \(zip(["initial_kernel", "previous_kernel", "last_kernel_step"], present).filter(\.1).map(\.0).joined(separator: ", ")) only")
+        let embedded = initialKernel != nil || previousKernel != nil
+        // The tracker sets K₀, the previous kernel and its step together (the kernels embedded, or
+        // referenced through the index).
+        if embedded {
+            let present = [initialKernel != nil, previousKernel != nil, lastKernelStep != nil]
+            guard present.allSatisfy({ $0 }) else {
+                throw fail("\(key("initial_kernel")), \(key("previous_kernel")) and \(key("last_kernel_step")) are stored together; this state has \(zip(["initial_kernel", "previous_kernel", "last_kernel_step"], present).filter(\.1).map(\.0).joined(separator: ", ")) only")
+            }
         }
 
         if let json = state.strings["index"] {
@@ -134,7 +144,31 @@ struct RestoredKernelTracking {
                 throw fail("\(indexKey) lists '\(late.file)' at step \(late.step), epoch \(late.epoch), after the checkpoint (step \(run.step), epoch \(run.epoch))")
             }
             index = stored
+            if !embedded, lastKernelStep != nil, let first = stored.snapshots.first, let last = stored.snapshots.last {
+                guard first.checksum != nil, last.checksum != nil else {
+                    throw fail("\(indexKey) records no checksum for '\((first.checksum == nil ? first : last).file)', and the state embeds no kernels: K₀ and the newest kernel cannot be restored")
+                }
+                references = (first, last)
+            }
         }
+        if !embedded, lastKernelStep != nil, references == nil {
+            throw fail("\(key("last_kernel_step")) is stored without the kernels: neither embedded (\(key("initial_kernel")), \(key("previous_kernel"))) nor referenced by \(key("index"))")
+        }
+        if embedded, lastKernelStep == nil {
+            throw fail("\(key("initial_kernel")) and \(key("previous_kernel")) are stored without \(key("last_kernel_step"))")
+        }
+    }
+
+    /// K₀ and the newest kernel: the embedded ones, or the referenced files read from `kernelsFolder` (a
+    /// run's `kernels/`), each checked against its recorded checksum and the index's kernel size. Nil
+    /// when the tracker had computed no kernel yet.
+    func kernels(in kernelsFolder: String) throws -> (initial: KernelMatrix, previous: KernelMatrix)? {
+        if let initialKernel, let previousKernel { return (initialKernel, previousKernel) }
+        guard let references, let index else { return nil }
+        let initial = try KernelSnapshotStore.load(references.initial, in: kernelsFolder, index: index)
+        let previous = references.previous == references.initial
+            ? initial : try KernelSnapshotStore.load(references.previous, in: kernelsFolder, index: index)
+        return (initial, previous)
     }
 }
 
@@ -156,6 +190,21 @@ extension TrainingCheckpoint {
         }
         for (k, v) in c.metadata where k.hasPrefix(prefix) { state.strings[String(k.dropFirst(prefix.count))] = v }
         return state
+    }
+
+    /// Checks that the kernels the tracker's state in `c` references — K₀ and the newest kernel, by file
+    /// name and checksum — are in `runFolder`'s `kernels/`, unchanged and of the right size, before
+    /// anything is written. A checkpoint that references kernels but lies outside a run folder (nil) is
+    /// refused: its K₀ cannot be found.
+    static func checkReferencedKernels(_ c: Checkpoint, path: String, runFolder: String?) throws {
+        guard let state = try callbackState(c, key: "kernel_dynamics", path: path) else { return }
+        let restored = try RestoredKernelTracking(state, expectedKind: nil, path: path, run: nil)
+        guard let references = restored.references else { return }
+        guard let runFolder else {
+            throw CheckpointStateError(path: path, "references the kernels '\(references.initial.file)' (K₀) and '\(references.previous.file)' (the newest) of its run folder's \(KernelSnapshotStore.folderName)/, but lies outside a run folder; continue the checkpoint from inside its run folder")
+        }
+        do { _ = try restored.kernels(in: (runFolder as NSString).appendingPathComponent(KernelSnapshotStore.folderName)) }
+        catch { throw CheckpointStateError(path: path, "references kernels that cannot be used: \(error)") }
     }
 
     /// Checks the kernel tracker's state in `c` (when it holds one) against itself and the run, before

@@ -190,12 +190,14 @@ public enum TrainingCheckpoint {
         catch { throw CheckpointStateError(path: path, "\(error)") }
         loop.restoreProgress(epoch: core.epoch, step: core.step, order: core.order, lossSum: core.lossSum,
                              batches: core.batches, transformState: core.transformWords)
-        if continuingMetrics { try loop.log.restore(jsonl: UInt64(core.jsonlBytes), csv: UInt64(core.csvBytes)) }
-        for extra in loop.checkpointExtensions { try extra.restore(from: c, path: path) }
+        // Callbacks first: their state may reference files (the kernel tracker's kernels) that are checked
+        // before the metric files are cut back.
         for callback in loop.callbacks {
             guard let key = callback.stateKey, let state = try callbackState(c, key: key, path: path) else { continue }
             try callback.restoreState(state)
         }
+        if continuingMetrics { try loop.log.restore(jsonl: UInt64(core.jsonlBytes), csv: UInt64(core.csvBytes)) }
+        for extra in loop.checkpointExtensions { try extra.restore(from: c, path: path) }
     }
 }
 

@@ -26,13 +26,27 @@ public struct TrainingData: Sendable {
     public let source: String
     /// True when the embedded MNIST sample stands in for missing data.
     public let isEmbeddedSample: Bool
+    /// The order in which test images are taken when only some of them are evaluated (the robust
+    /// evaluation's first N): nil for file order; a seeded shuffle for a test file grouped by class
+    /// (CIFAR-10's), whose first N images would all be of one class.
+    public let testSampleOrder: [Int]?
 
-    /// Data sets with a description of their `source`.
-    public init(train: ImageDataset, test: ImageDataset, source: String, isEmbeddedSample: Bool = false) {
+    /// Data sets with a description of their `source`; `testSampleOrder`, when given, must be a
+    /// permutation of the test set's indices.
+    public init(train: ImageDataset, test: ImageDataset, source: String, isEmbeddedSample: Bool = false,
+                testSampleOrder: [Int]? = nil) {
         self.train = train
         self.test = test
         self.source = source
         self.isEmbeddedSample = isEmbeddedSample
+        self.testSampleOrder = testSampleOrder
+    }
+
+    /// The first `count` test images in ``testSampleOrder`` (file order when it is nil).
+    public func testSample(_ count: Int) -> ImageDataset {
+        let n = min(max(count, 0), test.count)
+        guard let order = testSampleOrder, order.count == test.count else { return test.firstSubset(n) }
+        return test.subset(indices: Array(order.prefix(n)))
     }
 
     /// Loads a standard data set from `directory` (the standard files), keeping the first `trainSubset`
@@ -75,7 +89,13 @@ public struct TrainingData: Sendable {
                 test = test.firstSubset(min(n, test.count))
             }
         }
-        return TrainingData(train: train, test: test, source: source, isEmbeddedSample: embedded)
+        // The same grouping makes any "first N" of the (sorted) test subset one or two classes.
+        var order: [Int]?
+        if dataset == .cifar10 {
+            var rng = Kernels.Xoshiro256(seed: 0x7e57_0e0d)
+            order = rng.permutation(test.count)
+        }
+        return TrainingData(train: train, test: test, source: source, isEmbeddedSample: embedded, testSampleOrder: order)
     }
 }
 

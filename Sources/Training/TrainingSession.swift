@@ -116,7 +116,8 @@ public enum TrainingSession {
     /// folder starts with the kernels tracked up to the checkpoint, hard-linked (or copied) from the
     /// original's, so the branch analyses on its own (see `BranchKernelHistory`). A checkpoint file
     /// outside a run folder can only be continued as a branch, whose metric files start empty and whose
-    /// kernels are the two the checkpoint holds (K₀ and the newest): nothing is ever written beside the file.
+    /// kernels are the two an older checkpoint embeds (K₀ and the newest); one that references its run's
+    /// kernel files instead is refused. Nothing is ever written beside the file.
     public static func resume(from path: String, into branchDirectory: String? = nil,
                               components: (_ checkpoint: Checkpoint) throws -> RunComponents,
                               callbacks: (TrainingSettings, String) -> [TrainingCallback]) throws -> (loop: TrainingLoop, checkpointPath: String) {
@@ -131,6 +132,7 @@ public enum TrainingSession {
         try TrainingLoop.checkCompatibility(model: run.model, loss: run.loss, data: run.data, settings: run.settings)
         // Everything is checked before a folder is created or a file written.
         try TrainingCheckpoint.checkFits(run, checkpoint, path: checkpointPath)
+        try TrainingCheckpoint.checkReferencedKernels(checkpoint, path: checkpointPath, runFolder: source)
         let identity: RunIdentity
         if let branch {
             try RunIdentity.checkFingerprints(of: checkpoint, path: checkpointPath, model: run.model, data: run.data)

@@ -9,8 +9,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Time training steps, attacks, evaluation and NTK computations.")
 
     @Option(help: "mnist-cnn or cifar-cnn") var model: String = "mnist-cnn"
-    @Option(help: "train | eval | pgd | ntk | conv | checkpoint") var task: String = "train"
-    @Option(help: "For conv/checkpoint: load the model's parameters from this checkpoint (default: fresh initialisation).") var checkpoint: String?
+    @Option(help: "train | eval | pgd | ntk | conv | checkpoint | tracking") var task: String = "train"
+    @Option(help: "For conv/checkpoint/tracking: load the model's parameters from this checkpoint (default: fresh initialisation).") var checkpoint: String?
     @Option(name: .customLong(NTKKindOption.name), help: NTKKindOption.help) var ntkKind: KernelKind?
     /// The former name of `--ntk-kind`, still read (see `NTKKindOption`).
     @Option(name: .customLong("ntk"), help: .hidden) var legacyKind: KernelKind?
@@ -50,10 +50,15 @@ struct BenchCommand: ParsableCommand {
             let (_, file, stored) = try TrainingSession.locate(checkpoint)
             try TrainingCheckpoint.loadParameters(into: net, from: stored, path: file)
         }
-        if task == "conv" || task == "checkpoint" {
-            let records: [[String: Any]] = task == "conv"
-                ? try BenchLayers.convolutions(net, input: x, reps: reps)
-                : [try BenchLayers.checkpoint(net, reps: reps)]
+        if ["conv", "checkpoint", "tracking"].contains(task) {
+            let records: [[String: Any]]
+            switch task {
+            case "conv": records = try BenchLayers.convolutions(net, input: x, reps: reps)
+            case "checkpoint": records = [try BenchLayers.checkpoint(net, reps: reps)]
+            default:
+                let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
+                records = try BenchTracking.parts(net, probe: x, options: options, reps: reps)
+            }
             for var r in records {
                 r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
                 r.merge(Self.blasProvenance) { $1 }

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "PGD steps.") var steps: Int = 20
     @Flag(help: "Start PGD uniformly inside the ε-ball (default: at zero, as the paper).") var randomStart = false
     @Flag(help: "Clip to [0, 1] after every PGD step (default: only at the end, as the paper).") var clipEveryStep = false
-    @Option(help: "Measure PGD-20 accuracy on the first N train and test images each epoch (0: off).") var robustEvalSubset: Int = 1000
+    @Option(help: "Measure PGD-20 accuracy on the first N train and test images each epoch (CIFAR-10 test images: a seeded sample; 0: off).") var robustEvalSubset: Int = 1000
     @OptionGroup(title: "Kernel tracking") var ntkTracking: NTKTrackingOptions
     @OptionGroup var dataLimits: DataLimitOptions
     @Option(help: "Also checkpoint every N optimiser steps (default: after every epoch only).") var checkpointEvery: Int?

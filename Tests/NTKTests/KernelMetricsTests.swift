@@ -310,6 +310,42 @@ final class KernelMetricsTests: XCTestCase {
         XCTAssertNil(space.truncation(.bottom(10)))
     }
 
+    /// A kernel of side n with a spectrum like an NTK's: G·Gᵀ with G's columns scaled by `decay^j`
+    /// (plus a flat tail when `decay` is 1), built by GEMM.
+    private func gramOfScaledColumns(_ n: Int, columns r: Int, decay: Double, seed: UInt64) -> KernelMatrix {
+        var rng = Xoshiro256(seed: seed)
+        var g = [Float](repeating: 0, count: n * r)
+        for i in 0..<n { for j in 0..<r { g[i * r + j] = Float(rng.nextNormal() * pow(decay, Double(j))) } }
+        var values = [Float](repeating: 0, count: n * n)
+        g.withUnsafeBufferPointer { a in
+            values.withUnsafeMutableBufferPointer { c in
+                sgemm(transposeB: true, m: n, n: n, k: r, a: a.baseAddress!, lda: r, b: a.baseAddress!, ldb: r,
+                      c: c.baseAddress!, ldc: n)
+            }
+        }
+        return KernelMatrix(n: n, values: values)
+    }
+
+    /// The tracker's leading eigenvalues of a wide kernel come from block Krylov and agree with the
+    /// complete LAPACK decomposition (`ssyevd`) to 1e-4 relative — with a decaying spectrum like an NTK's
+    /// and with a nearly flat one (a Wishart matrix, the hardest case for a Krylov search).
+    func testTopEigenvaluesOfAWideKernelMatchTheCompleteDecomposition() throws {
+        let n = 1200
+        XCTAssertTrue(KernelMetrics.usesBlockKrylov(count: 20, dimension: n))
+        XCTAssertFalse(KernelMetrics.usesBlockKrylov(count: 20, dimension: 300))
+        XCTAssertFalse(KernelMetrics.usesBlockKrylov(count: 100, dimension: n))
+        for (decay, columns) in [(0.97, 400), (1.0, 2400)] {
+            let k = gramOfScaledColumns(n, columns: columns, decay: decay, seed: 31)
+            let krylov = try KernelMetrics.blockKrylovEigenvalues(k, count: 20)
+            let top = try KernelMetrics.topEigenvalues(k, count: 20)
+            let complete = try SymmetricEigen.eigenvalues(k.values, dimension: n).prefix(20).map { Double($0) }
+            XCTAssertEqual(top, krylov, "decay \(decay): topEigenvalues takes the block Krylov result")
+            for (i, (a, b)) in zip(krylov, complete).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 1e-4 * b, "decay \(decay), eigenvalue \(i + 1)")
+            }
+        }
+    }
+
     // MARK: Heavy: the paper's size (NC = 3000)
 
     /// Truncation, concentration and polar dynamics at n = 3000 (the MNIST full kernel, N = 300, C = 10).

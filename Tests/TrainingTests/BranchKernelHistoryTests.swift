@@ -118,11 +118,32 @@ final class BranchKernelHistoryTests: XCTestCase {
         XCTAssertEqual(try distances(branch).times, [0, 1, 2, 3])
     }
 
+    /// A checkpoint references its run's kernels; copied out of the run folder it cannot be branched
+    /// from (its K₀ is not beside it), and the refusal creates nothing.
+    func testACheckpointFileOutsideItsRunThatReferencesKernelsIsRefused() throws {
+        let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-branch-loose-ref")
+        let parent = root + "/parent", branch = root + "/branch", loose = root + "/epoch2.safetensors.zst"
+        try trainParent(parent)
+        try FileManager.default.copyItem(atPath: parent + "/checkpoints/step-00000008.safetensors.zst", toPath: loose)
+        let branched = try TangentProcess.run(["train", "--resume", loose, "--epochs", "3", "--run-dir", branch])
+        XCTAssertNotEqual(branched.status, 0, branched.output)
+        XCTAssertTrue(branched.output.contains("references the kernels 'step-00000000.safetensors.zst' (K₀)"), branched.output)
+        XCTAssertTrue(branched.output.contains("lies outside a run folder"), branched.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: branch), "a refused branch creates no folder")
+    }
+
+    /// A checkpoint of an older Tangent embeds K₀ and the newest kernel: a branch of it outside its run
+    /// folder rewrites them from the checkpoint.
     func testABranchOfACheckpointFileOutsideItsRunKeepsTheKernelsTheCheckpointHolds() throws {
         let root = TangentProcess.temporaryFolder(for: self, prefix: "tangent-branch-loose")
         let parent = root + "/parent", branch = root + "/branch", loose = root + "/epoch2.safetensors.zst"
         try trainParent(parent)
-        try FileManager.default.copyItem(atPath: parent + "/checkpoints/step-00000008.safetensors.zst", toPath: loose)
+        var checkpoint = try CheckpointFile.read(path: parent + "/checkpoints/step-00000008.safetensors.zst")
+        for (name, step) in [("initial_kernel", 0), ("previous_kernel", 8)] {
+            let kernel = try KernelFile.read(path: parent + "/kernels/" + KernelSnapshotStore.fileName(step: step)).kernel
+            try checkpoint.set(StoredTensor(name: "callback.kernel_dynamics." + name, values: kernel.values, shape: [kernel.n, kernel.n]))
+        }
+        try CheckpointFile.write(checkpoint, to: loose)
         let branched = try TangentProcess.run(["train", "--resume", loose, "--epochs", "3", "--run-dir", branch])
         XCTAssertEqual(branched.status, 0, branched.output)
         // K₀ and the newest kernel live in the checkpoint; the kernel of epoch 1 only in the run folder.

@@ -104,13 +104,50 @@ final class RestoredKernelStateTests: XCTestCase {
         }
         try assertResumeRefused(notSquare, naming: ["previous_kernel' has shape [25, 100]"])
 
+        // Kernels embedded the way older checkpoints hold them.
         let nonFinite = try craftedRun { c in
-            let t = try c.tensor(named: Self.key + "previous_kernel")
-            var values = try t.floats()
+            var values = [Float](repeating: 0.5, count: 50 * 50)
+            try c.set(StoredTensor(name: Self.key + "initial_kernel", values: values, shape: [50, 50]))
             values[53] = .infinity
-            try c.set(StoredTensor(name: t.name, values: values, shape: t.shape))
+            try c.set(StoredTensor(name: Self.key + "previous_kernel", values: values, shape: [50, 50]))
         }
         try assertResumeRefused(nonFinite, naming: ["'\(Self.key)previous_kernel' entry (1, 3) is inf"])
+    }
+
+    /// A checkpoint references K₀ and the newest kernel (the index's first and last snapshots) by file
+    /// name and checksum instead of embedding them; a referenced file that is damaged, replaced or gone,
+    /// or a checksum that is not one, is refused before anything is written.
+    func testReferencedKernelsMustBeTheRunsFilesUnchanged() throws {
+        let dir = try craftedRun { _ in }
+        let (_, checkpoint) = try TestRuns.latestCheckpoint(dir)
+        XCTAssertNil(checkpoint[Self.key + "initial_kernel"], "K₀ is referenced, not embedded")
+        XCTAssertNil(checkpoint[Self.key + "previous_kernel"])
+        let index = try XCTUnwrap(try KernelSnapshotStore.readIndex(runDirectory: dir))
+        XCTAssertEqual(index.snapshots.map(\.step), [0, 4])
+        for snapshot in index.snapshots {
+            let bytes = try PlainFile.read(dir + "/kernels/" + snapshot.file)
+            XCTAssertEqual(snapshot.checksum, KernelFile.checksum(of: bytes), snapshot.file)
+        }
+
+        let damaged = try craftedRun { _ in }
+        var bytes = try PlainFile.read(damaged + "/kernels/step-00000000.safetensors.zst")
+        bytes[bytes.count / 2] ^= 0x40
+        try PlainFile.writeAtomically(bytes, to: damaged + "/kernels/step-00000000.safetensors.zst")
+        try assertResumeRefused(damaged, naming: ["step-00000000.safetensors.zst", "MD5", "replaced or damaged"])
+
+        let gone = try craftedRun { _ in }
+        try FileManager.default.removeItem(atPath: gone + "/kernels/step-00000004.safetensors.zst")
+        try assertResumeRefused(gone, naming: ["references kernels that cannot be used", "step-00000004.safetensors.zst"])
+
+        let notChecksum = try craftedRun { c in
+            let json = try XCTUnwrap(c.metadata[Self.key + "index"])
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            var snapshots = object["snapshots"] as! [[String: Any]]
+            snapshots[0]["checksum"] = "../../etc/passwd"
+            object["snapshots"] = snapshots
+            c.metadata[Self.key + "index"] = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        try assertResumeRefused(notChecksum, naming: ["'checksum' = '../../etc/passwd'", "not an MD5 digest"])
     }
 
     func testSnapshotIndexAndKindMustAgreeWithTheState() throws {

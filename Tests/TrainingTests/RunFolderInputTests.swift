@@ -85,6 +85,11 @@ final class RunFolderInputTests: XCTestCase {
                 snapshots[0]["norm"] = -1
                 object["snapshots"] = snapshots
             }, ["snapshot 0", "'norm' = -1"]),
+            ({ object in
+                var snapshots = try XCTUnwrap(object["snapshots"] as? [[String: Any]])
+                snapshots[0]["checksum"] = "5B11924F91A6E50B361D3D491BB49ED0"
+                object["snapshots"] = snapshots
+            }, ["snapshot 0", "'checksum' = '5B11924F91A6E50B361D3D491BB49ED0'", "not an MD5 digest"]),
         ]
         for (change, expected) in cases {
             let run = try trainedCopy()
@@ -93,17 +98,31 @@ final class RunFolderInputTests: XCTestCase {
         }
     }
 
+    /// Records the checksum of snapshot 1's file as it is now, as if the index had been crafted with it.
+    private func recordChecksumOfSnapshot1(_ run: String) throws {
+        let checksum = KernelFile.checksum(of: try PlainFile.read(run + "/kernels/step-00000004.safetensors.zst"))
+        try editIndex(run) { object in
+            var snapshots = try XCTUnwrap(object["snapshots"] as? [[String: Any]])
+            snapshots[1]["checksum"] = checksum
+            object["snapshots"] = snapshots
+        }
+    }
+
     func testKernelFilesOfTheWrongSizeOrWithNonFiniteEntriesAreRefused() throws {
         let run = try trainedCopy()
         let path = run + "/kernels/step-00000004.safetensors.zst"
         let wrong = KernelMatrix(full: [Float](repeating: 0.25, count: 40 * 40), samples: 4, classes: 10)
         try KernelFile.write(wrong, to: path)
+        // A file replaced after its checksum was recorded; then the same file with an index that agrees.
+        assertAnalysisRefused(run, naming: [path, "MD5", "replaced or damaged"])
+        try recordChecksumOfSnapshot1(run)
         assertAnalysisRefused(run, naming: [path, "40×40", "5 samples × 10 classes (50×50)"])
 
         // The same size without descriptors, but with a NaN entry.
         var values = try KernelFile.read(path: run + "/kernels/step-00000000.safetensors.zst").kernel.values
         values[7] = .nan
         try KernelFile.write(KernelMatrix(n: 50, values: values), to: path)
+        try recordChecksumOfSnapshot1(run)
         assertAnalysisRefused(run, naming: [path, "entry (0, 7) is nan"])
 
         // Descriptors that do not multiply to the side (an overflowing product included).
@@ -112,6 +131,7 @@ final class RunFolderInputTests: XCTestCase {
             c.metadata["samples"] = samples
             c.metadata["classes"] = classes
             try CheckpointFile.write(c, to: path)
+            try recordChecksumOfSnapshot1(run)
             assertAnalysisRefused(run, naming: [path, "metadata 'samples'"])
         }
     }
