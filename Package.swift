@@ -5,7 +5,7 @@ import PackageDescription
 /// instead heavy tests and benchmarks run with `-c release` (see README).
 let package = Package(
     name: "Tangent",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Tangent", targets: ["Tangent"]),
         .executable(name: "tangent", targets: ["tangent"]),
@@ -25,8 +25,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
+        // Direct 3×3 convolution kernels in C: AVX-512, AVX2+FMA and portable variants in one file,
+        // each function compiled for its instruction set (target attributes) and chosen at run time.
+        .target(name: "CConvolution"),
         // Numeric routines on raw buffers, each with a naive reference twin.
-        .target(name: "Kernels", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CLAPACKE", "CConvolution"]),
         // Tensor, reverse mode (VJP) and forward mode (JVP).
         .target(name: "Autodiff", dependencies: ["Kernels"]),
         // Modules, layers, losses, optimisers, the paper's models.

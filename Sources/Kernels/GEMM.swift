@@ -93,7 +93,10 @@ public enum BLASThreads {
     public static func blocks(m: Int, n: Int, k: Int) -> Int {
         let flops = 2 * m * n * k
         if k < 16 || flops < 4_000_000 || max(m, n) < 32 { return 1 }
-        return 2
+        // Larger products are cut finer — up to 8 blocks, each at least 128 rows or columns so that
+        // repacking the shared operand stays cheap — and the workers take the blocks in turn, so a
+        // worker whose core is shared with another process does not hold the others up.
+        return max(2, min(8, flops / 16_000_000, max(m, n) / 128))
     }
 
     /// Sets OpenBLAS's thread count (no-op when unchanged).

@@ -26,10 +26,20 @@ public final class Sequential: Module {
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         var x = input
-        for (name, layer) in layers {
+        var index = layers.startIndex
+        while index < layers.endIndex {
+            let (name, layer) = layers[index]
+            // A convolution and the ReLU after it run as one pass (fused when nothing is differentiated),
+            // unless hooks want to see the convolution's own output.
+            if hooks.isEmpty, let conv = layer as? Conv2D, index + 1 < layers.endIndex, layers[index + 1].module is ReLU {
+                do { x = try conv.callWithReLU(x) } catch let error as ShapeError { throw error.inside(name) }
+                index += 2
+                continue
+            }
             let y = try callChild(name, layer, x)
             if !hooks.isEmpty { for key in hooks.keys.sorted() { hooks[key]!(name, x, y) } }
             x = y
+            index += 1
         }
         return x
     }

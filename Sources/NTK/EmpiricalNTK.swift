@@ -53,6 +53,10 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
 ///   columns of G costs no recomputation); the bias adds B Bᵀ with B_ic = Σ_pixels δ_ic;
 /// - any other parameter (a user's primitive, shared weights): per-sample gradient rows from the
 ///   cotangents where it enters the batch computation, K += G Gᵀ.
+/// When the stores of all layers do not fit in the memory budget at once, the layers are processed in
+/// groups that do, from the output side inward: the reverse passes are repeated for each group, stopping
+/// at its deepest layer, and each group's stores are freed before the next (less memory for more time;
+/// the kernel is the same up to the order of its floating-point sums).
 /// The traced kernel is the same computation with the C rows of a sample concatenated. Cross kernels
 /// Θ(X₁, X₂) take the same pieces from both batches and multiply them with GEMMs, in row blocks of X₁.
 public enum EmpiricalNTK {
@@ -83,15 +87,28 @@ public enum EmpiricalNTK {
         let rows = options.kind == .full ? n * classes : n
         let kernelBytes = rows * rows * 4 * 2
         let tileBytes = batch.minimumTileBytes
-        try checkBudget(stored: batch.storedBytes, output: kernelBytes, tile: tileBytes, options: options)
-        try batch.runReversePasses()
+        let genericBytes = batch.generic?.bytes ?? 0
+        let available = options.memoryBudgetBytes - kernelBytes - tileBytes - genericBytes
+        guard let groups = batch.unitGroups(fitting: available) else {
+            let largest = batch.structured.map { $0.storedBytes(classes: classes) }.max() ?? 0
+            throw NTKError.exceedsMemoryBudget(neededBytes: largest + kernelBytes + tileBytes + genericBytes,
+                                               budgetBytes: options.memoryBudgetBytes,
+                                               detail: "the largest layer's cotangents \(largest / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(tileBytes / 1_000_000) MB")
+        }
 
         // Contributions accumulate in one Float buffer (upper triangle); each is itself a Float SYRK.
         let kernel = FloatBuffer.allocateZeroed(rows * rows)
         defer { FloatBuffer.deallocate(kernel) }
         let block = KernelBlock(pointer: kernel, ldc: rows, symmetric: true)
-        let tileBudget = options.memoryBudgetBytes - batch.storedBytes - kernelBytes
-        addContributions(batch, batch, options: options, tileBudget: tileBudget, into: block)
+        for (index, group) in groups.enumerated() {
+            let first = index == 0
+            try batch.runReversePasses(units: group, includeGeneric: first)
+            let stored = group.reduce(first ? genericBytes : 0) { $0 + batch.structured[$1].storedBytes(classes: classes) }
+            addContributions(batch, batch, units: group, includeGeneric: first, options: options,
+                             tileBudget: options.memoryBudgetBytes - stored - kernelBytes, into: block)
+            // Freed stores would otherwise wait in the buffer cache while the next group allocates others.
+            if groups.count > 1 { FloatBuffer.releaseCache() }
+        }
         // Symmetrise from the upper triangle (SYRK writes only that half).
         let values = [Float](unsafeUninitializedCapacity: rows * rows) { out, count in
             for i in 0..<rows {
@@ -105,6 +122,23 @@ public enum EmpiricalNTK {
         }
         return options.kind == .full ? KernelMatrix(full: values, samples: n, classes: classes)
                                      : KernelMatrix(traced: values, samples: n)
+    }
+
+    /// How many groups of layers (each with its own set of C reverse passes) ``compute(_:inputs:options:)``
+    /// would process under `options`' memory budget: 1 when every layer's store fits at once. Records one
+    /// forward pass of `model` on `inputs` to find out.
+    public static func layerGroupCount(_ model: Module, inputs: Tensor, options: Options = Options()) throws -> Int {
+        if let linearized = model as? LinearizedModel {
+            return try linearized.withAnchorParameters { try layerGroupCount($0, inputs: inputs, options: options) }
+        }
+        let batch = try RecordedBatch(model: model, inputs: inputs)
+        let rows = options.kind == .full ? batch.samples * batch.classes : batch.samples
+        let available = options.memoryBudgetBytes - rows * rows * 8 - batch.minimumTileBytes - (batch.generic?.bytes ?? 0)
+        guard let groups = batch.unitGroups(fitting: available) else {
+            throw NTKError.exceedsMemoryBudget(neededBytes: options.memoryBudgetBytes - available + batch.storedBytes,
+                                               budgetBytes: options.memoryBudgetBytes, detail: "a single layer's cotangents do not fit")
+        }
+        return groups.count
     }
 
     /// The cross kernel Θ(X₁, X₂) of `model`: N₁C × N₂C (full) or N₁ × N₂ (traced), rows for X₁.
@@ -147,10 +181,13 @@ public enum EmpiricalNTK {
         return CrossKernelMatrix(values: values, rowSamples: n1, columnSamples: n2, classes: full ? classes : nil)
     }
 
-    /// Adds every unit's contribution of `left` against `right` (the same object for a symmetric block).
-    static func addContributions(_ left: RecordedBatch, _ right: RecordedBatch, options: Options, tileBudget: Int,
+    /// Adds the contributions of `left` against `right` (the same object for a symmetric block) of the
+    /// structured units at `units` (all when nil) and, when `includeGeneric`, of the generic parameters.
+    static func addContributions(_ left: RecordedBatch, _ right: RecordedBatch, units: [Int]? = nil,
+                                 includeGeneric: Bool = true, options: Options, tileBudget: Int,
                                  into block: KernelBlock) {
-        for (l, r) in zip(left.structured, right.structured) {
+        for k in units ?? Array(left.structured.indices) {
+            let l = left.structured[k], r = right.structured[k]
             if let rowsL = l.gradientRows, let rowsR = r.gradientRows {
                 addGradientRows(rowsL, rowsR, kind: options.kind, into: block)
             } else {
@@ -165,7 +202,7 @@ public enum EmpiricalNTK {
             // A symmetric block is done with the unit; a cross block's right side serves the next row block.
             l.release()
         }
-        if let gl = left.generic, let gr = right.generic { addGeneric(gl, gr, kind: options.kind, into: block) }
+        if includeGeneric, let gl = left.generic, let gr = right.generic { addGeneric(gl, gr, kind: options.kind, into: block) }
     }
 
     static func checkBudget(stored: Int, output: Int, tile: Int, options: Options) throws {

@@ -103,7 +103,8 @@ final class RecordedBatch {
                               samples: n, classes: classes)
     }
 
-    /// Bytes the reverse passes will keep (stored cotangents, early gradient rows, generic rows).
+    /// Bytes the reverse passes keep when every unit's store is filled at once (stored cotangents,
+    /// early gradient rows, generic rows).
     var storedBytes: Int {
         structured.reduce(generic?.bytes ?? 0) { $0 + $1.storedBytes(classes: classes) }
     }
@@ -113,22 +114,48 @@ final class RecordedBatch {
         structured.map { $0.tileBytesPerChannel(classes: classes) }.max() ?? 0
     }
 
-    /// The C reverse passes (one per logit, seeded on every sample), filling every unit's store.
-    func runReversePasses() throws {
-        for unit in structured { unit.prepare(classes: classes) }
+    /// The C reverse passes (one per logit, seeded on every sample), filling the stores of the
+    /// structured units at `units` (indices into `structured`; all when nil) and, when `includeGeneric`,
+    /// the generic rows. The passes stop at the deepest unit asked for.
+    func runReversePasses(units: [Int]? = nil, includeGeneric: Bool = true) throws {
+        let chosen = (units ?? Array(structured.indices)).map { structured[$0] }
+        let generic = includeGeneric ? self.generic : nil
+        for unit in chosen { unit.prepare(classes: classes) }
         generic?.prepare()
-        let targets = structured.map(\.node) + (generic?.frontier.map(\.node) ?? [])
-        guard let root = logits.graphNode else { return }
+        let targets = chosen.map(\.node) + (generic?.frontier.map(\.node) ?? [])
+        guard let root = logits.graphNode, !targets.isEmpty else { return }
         for c in 0..<classes {
             var seed = [Float](repeating: 0, count: samples * classes)
             for i in 0..<samples { seed[i * classes + c] = 1 }
             let found = try cotangents(from: root, seed: Tensor(shape: [samples, classes], scalars: seed), at: targets)
-            for (k, unit) in structured.enumerated() {
+            for (k, unit) in chosen.enumerated() {
                 unit.add(found[k] ?? Tensor.zeros(unit.node.shape), class: c)
             }
             if let generic {
-                try generic.add(Array(found[structured.count...]), class: c)
+                try generic.add(Array(found[chosen.count...]), class: c)
             }
         }
+    }
+
+    /// The structured units split into groups whose stores fit in `available` bytes each, from the
+    /// output side (whose reverse passes are the shortest) inward, so that a kernel whose cotangents do
+    /// not fit in memory at once is computed group by group, repeating the reverse passes for each. One
+    /// group when everything fits; nil when a single unit does not.
+    func unitGroups(fitting available: Int) -> [[Int]]? {
+        let sizes = structured.map { $0.storedBytes(classes: classes) }
+        if sizes.reduce(0, +) <= available { return [Array(structured.indices)] }
+        var groups: [[Int]] = [], current: [Int] = [], used = 0
+        for k in structured.indices.reversed() {
+            guard sizes[k] <= available else { return nil }
+            if used + sizes[k] > available {
+                groups.append(current)
+                current = []
+                used = 0
+            }
+            current.append(k)
+            used += sizes[k]
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
     }
 }

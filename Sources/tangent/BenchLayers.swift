@@ -35,13 +35,59 @@ enum BenchLayers {
                     _ = try gradients(of: out, wrt: needsInput ? [tracked, wt] : [wt], seed: y)
                 } - forward
                 let backwardFlops = flops * (needsInput ? 2 : 1)
-                records.append(["layer": name, "shape": "\(input.shape)->\(y.shape)", "forward_ms": forward,
-                                "forward_gflops": flops / forward / 1e6, "backward_ms": backward,
-                                "backward_gflops": backwardFlops / backward / 1e6])
+                var record: [String: Any] = ["layer": name, "shape": "\(input.shape)->\(y.shape)", "forward_ms": forward,
+                                             "forward_gflops": flops / forward / 1e6, "backward_ms": backward,
+                                             "backward_gflops": backwardFlops / backward / 1e6]
+                let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                                     outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+                                     stride: conv.stride, padding: conv.padding)
+                if DirectConvolution.handles(g) {
+                    // Both methods on their own, without the autodiff graph: which one the automatic choice should take.
+                    for (label, method) in [("patch_matrix", BatchedConvolution.Method.patchMatrix), ("direct", .direct)] {
+                        let passes = try methodMilliseconds(input, weight: w, bias: b, g, method: method, inputGradient: needsInput, reps: reps)
+                        record["\(label)_forward_ms"] = passes.forward
+                        record["\(label)_forward_gflops"] = flops / passes.forward / 1e6
+                        record["\(label)_backward_ms"] = passes.backward
+                        record["\(label)_backward_gflops"] = backwardFlops / passes.backward / 1e6
+                    }
+                    record["direct_kernel_set"] = "\(DirectConvolution.active)"
+                }
+                records.append(record)
             }
             x = try layer(x)
         }
         return records
+    }
+
+    /// Median forward and backward (weight, bias and, when asked, input gradient) milliseconds of one
+    /// convolution computed by `method`.
+    static func methodMilliseconds(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry,
+                                   method: BatchedConvolution.Method, inputGradient: Bool,
+                                   reps: Int) throws -> (forward: Double, backward: Double) {
+        let xs = x.scalars, ws = weight.scalars, bs = bias?.scalars
+        let outCount = g.batch * g.outChannels * g.outHeight * g.outWidth
+        var y = [Float](repeating: 0, count: outCount)
+        var dx = [Float](repeating: 0, count: xs.count), dw = [Float](repeating: 0, count: ws.count)
+        var db = [Float](repeating: 0, count: g.outChannels)
+        let forward = medianMilliseconds(reps: reps) {
+            y.withUnsafeMutableBufferPointer { py in
+                if let bs { BatchedConvolution.forward(xs, weight: ws, bias: bs, g, method: method, into: py.baseAddress!) }
+                else { BatchedConvolution.forward(xs, weight: ws, bias: nil, g, method: method, into: py.baseAddress!) }
+            }
+        }
+        let dy = y
+        let backward = medianMilliseconds(reps: reps) {
+            dx.withUnsafeMutableBufferPointer { pdx in
+                dw.withUnsafeMutableBufferPointer { pdw in
+                    db.withUnsafeMutableBufferPointer { pdb in
+                        BatchedConvolution.backward(xs, weight: ws, dy: dy, g, method: method,
+                                                    dx: inputGradient ? pdx.baseAddress! : nil, dWeight: pdw.baseAddress!,
+                                                    dBias: pdb.baseAddress!)
+                    }
+                }
+            }
+        }
+        return (forward, backward)
     }
 
     /// Save and load time and size of a checkpoint of `net`'s parameters, plain and with a byte-plane

@@ -85,6 +85,33 @@ final class EmpiricalNTKTests: XCTestCase {
         XCTAssertGreaterThan(eigen.min()!, -1e-5 * eigen.max()!)
     }
 
+    /// A budget too small for every layer's cotangents at once splits the layers into groups, each with
+    /// its own reverse passes: the same kernel (up to summation order) down to the smallest budget that
+    /// still holds the largest layer, and a clear error below it.
+    func testLayerGroupsUnderATightBudgetGiveTheSameKernel() throws {
+        var rng = Xoshiro256(seed: 8)
+        let model = smallNet(&rng)
+        let x = Initializers.normal([4, 2, 8, 8], rng: &rng)
+        let whole = try EmpiricalNTK.compute(model, inputs: x)
+        XCTAssertEqual(try EmpiricalNTK.layerGroupCount(model, inputs: x), 1)
+        var counts: Set<Int> = []
+        var budget = 64_000
+        while budget > 0 {
+            let options = EmpiricalNTK.Options(memoryBudgetBytes: budget)
+            guard let count = try? EmpiricalNTK.layerGroupCount(model, inputs: x, options: options) else {
+                XCTAssertThrowsError(try EmpiricalNTK.compute(model, inputs: x, options: options)) { error in
+                    XCTAssertTrue("\(error)".contains("memory budget"), "\(error)")
+                }
+                break
+            }
+            counts.insert(count)
+            XCTAssertLessThan(relativeError(try EmpiricalNTK.compute(model, inputs: x, options: options), whole), 1e-6, "budget \(budget)")
+            budget -= 500
+        }
+        XCTAssertGreaterThan(budget, 0, "some budget must be too small")
+        XCTAssertTrue(counts.contains(1) && counts.contains { $0 >= 2 }, "group counts seen: \(counts.sorted())")
+    }
+
     func testMemoryBudgetTooSmallGivesAClearError() {
         var rng = Xoshiro256(seed: 5)
         let model = smallNet(&rng)

@@ -9,7 +9,9 @@ extension Primitive {
 /// optional bias [out], by im2col + one GEMM per image (`BatchedConvolution`).
 ///
 /// `padding` zero-pads every side; `padding: kh / 2` with stride 1 is "SAME" for odd kernels.
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int) throws -> Tensor {
+/// `relu` applies max(·, 0) to the result: inside the convolution, while its output is in cache, when
+/// nothing is differentiated (no input tracked for either mode); as a separate ``Tensor/relu()`` otherwise.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int, relu: Bool = false) throws -> Tensor {
     guard x.rank == 4, weight.rank == 4 else {
         throw ShapeError("conv2d", "input [N, C, H, W] and weight [out, in, kh, kw] must have rank 4", shapes: [x.shape, weight.shape])
     }
@@ -28,16 +30,19 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     if let bias, bias.shape != [g.outChannels] {
         throw ShapeError("conv2d", "bias does not match the weight's \(g.outChannels) output channels", shapes: [bias.shape, weight.shape])
     }
+    let untracked = [x, weight, bias].allSatisfy { $0 == nil || ($0!.node == nil && $0!.tangentBox == nil) }
+    if relu && !untracked { return try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding).relu() }
     let y = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
     x.withUnsafePointer { px in
         weight.withUnsafePointer { pw in
             if let bias {
-                bias.withUnsafePointer { BatchedConvolution.forward(px, weight: pw, bias: $0, g, into: y.storage.pointer) }
+                bias.withUnsafePointer { BatchedConvolution.forward(px, weight: pw, bias: $0, g, relu: relu, into: y.storage.pointer) }
             } else {
-                BatchedConvolution.forward(px, weight: pw, bias: nil, g, into: y.storage.pointer)
+                BatchedConvolution.forward(px, weight: pw, bias: nil, g, relu: relu, into: y.storage.pointer)
             }
         }
     }
+    if untracked { return y }
 
     // The backward pass rebuilds each image's patches from the input instead of keeping them.
     let xd = x.detached, wd = weight.detached
