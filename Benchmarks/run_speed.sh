@@ -2,7 +2,8 @@
 # Speed benchmarks for BENCHMARKS.md, back to back in one sitting: for each workload, Tangent, then
 # PyTorch, then JAX / neural-tangents (the reference scripts in ../shared/anchors), each in its own
 # process under run_isolated.py (peak RSS, wall time, CPU used by other processes meanwhile).
-# usage: Benchmarks/run_speed.sh ENV_ROOT OUT.jsonl [ceiling train eval pgd ntk tracking linearized conv checkpoint]
+# usage: Benchmarks/run_speed.sh ENV_ROOT OUT.jsonl [ceiling train eval pgd ntk tracking linearized conv checkpoint
+#                                                    memory busy]
 # ENV_ROOT holds venv_torch, venv_jax, venv_nt from ../shared/anchors/setup_envs.sh.
 set -u
 ENV=${1:?usage: run_speed.sh ENV_ROOT OUT.jsonl [sections]}
@@ -80,5 +81,22 @@ for s in $SECTIONS; do
     done
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 3 --ntk full --reps 1
     run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 1 --ntk trace --reps 1 ;;
+  memory)
+    # The CIFAR full NTK's time-memory curve: smaller budgets process the layers in more groups.
+    for budget in 4096 1600 1024 700 500; do
+      run $T bench --model cifar-cnn --task ntk --ntk-kind full --reps 1 --warmup 0 --memory-budget $budget
+    done
+    run $ENV/venv_nt/bin/python $A/bench_jax.py --net cifar --task ntk --impl 3 --ntk full --reps 1 ;;
+  busy)
+    # One of the two cores busy with another process (a pure-Python spin loop pinned to CPU 0): the
+    # MNIST SGD step on one and on two threads, Tangent then PyTorch.
+    taskset -c 0 python3 -c "while True: pass" &
+    hog=$!
+    for threads in 1 2; do
+      echo "# busy core, $threads threads" >> "$OUT"
+      TANGENT_THREADS=$threads run $T bench --model mnist-cnn --task train --reps 20 --warmup 2
+      OMP_NUM_THREADS=$threads run $ENV/venv_torch/bin/python $A/bench_torch.py --net mnist --task train --reps 20
+    done
+    kill $hog ;;
   esac
 done

@@ -103,7 +103,12 @@ struct BenchCommand: ParsableCommand {
         var record: [String: Any] = ["framework": "tangent", "net": kind.rawValue, "task": task, "batch": batch,
                                      "reps": reps, "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!]
         if task == "eval" { record["images_per_s"] = Double(batch) / (median / 1000) }
-        if task == "ntk" { record["kernel"] = try kernelKind().rawValue }
+        if task == "ntk" {
+            record["kernel"] = try kernelKind().rawValue
+            record["memory_budget_mb"] = memoryBudget
+            let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
+            record["layer_groups"] = try EmpiricalNTK.layerGroupCount(net, inputs: x, options: options)
+        }
         if linearized { record["linearized"] = true }
         record.merge(Self.blasProvenance) { $1 }
         record["peak_rss_mb"] = PeakMemory.residentMegabytes()
