@@ -49,7 +49,8 @@ static void store_strip(const float *tile, int blocks, int lanes, int strip, int
             float *row = out + ((size_t)o * height + y) * width + x0;
             const float *src = tile + (size_t)k * strip * lanes + j;
             if (relu) {
-                for (int s = 0; s < count; s++) { const float v = src[s * lanes]; row[s] = v > 0 ? v : 0; }
+                // v < 0 ? 0 : v, not v > 0 ? v : 0: a NaN must stay NaN, as in Tangent's other ReLU.
+                for (int s = 0; s < count; s++) { const float v = src[s * lanes]; row[s] = v < 0 ? 0 : v; }
             } else {
                 for (int s = 0; s < count; s++) row[s] = src[s * lanes];
             }

@@ -95,6 +95,22 @@ final class DirectConvolutionTests: XCTestCase {
         }
     }
 
+    /// A NaN in the input must reach the output through the fused ReLU, not turn into a silent 0.
+    func testFusedReLUPropagatesNaN() {
+        let g = ConvGeometry(batch: 1, inChannels: 8, height: 4, width: 4, outChannels: 16,
+                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        var x = randomArray(g.inChannels * g.height * g.width)
+        x[5] = .nan
+        let w = randomArray(g.outChannels * g.patchSize)
+        forEachInstructionSet { set in
+            var y = [Float](repeating: 0, count: g.outChannels * g.height * g.width)
+            y.withUnsafeMutableBufferPointer { py in
+                BatchedConvolution.forward(x, weight: w, bias: nil, g, relu: true, method: .direct, into: py.baseAddress!)
+            }
+            XCTAssertTrue(y.contains { $0.isNaN }, "\(set)")
+        }
+    }
+
     /// The patch-matrix path applies the same fused ReLU, so `relu: true` means the same on both.
     func testBothMethodsAgreeOnThePaperLayerShape() {
         let g = ConvGeometry(batch: 3, inChannels: 32, height: 14, width: 14, outChannels: 64,
