@@ -85,16 +85,8 @@ public enum EmpiricalNTK {
         let batch = try RecordedBatch(model: model, inputs: inputs)
         let n = batch.samples, classes = batch.classes
         let rows = options.kind == .full ? n * classes : n
-        let kernelBytes = rows * rows * 4 * 2
-        let tileBytes = batch.minimumTileBytes
+        let (groups, kernelBytes) = try layerGroups(batch, options: options)
         let genericBytes = batch.generic?.bytes ?? 0
-        let available = options.memoryBudgetBytes - kernelBytes - tileBytes - genericBytes
-        guard let groups = batch.unitGroups(fitting: available) else {
-            let largest = batch.structured.map { $0.storedBytes(classes: classes) }.max() ?? 0
-            throw NTKError.exceedsMemoryBudget(neededBytes: largest + kernelBytes + tileBytes + genericBytes,
-                                               budgetBytes: options.memoryBudgetBytes,
-                                               detail: "the largest layer's cotangents \(largest / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(tileBytes / 1_000_000) MB")
-        }
 
         // Contributions accumulate in one Float buffer (upper triangle); each is itself a Float SYRK.
         let kernel = FloatBuffer.allocateZeroed(rows * rows)
@@ -131,14 +123,24 @@ public enum EmpiricalNTK {
         if let linearized = model as? LinearizedModel {
             return try linearized.withAnchorParameters { try layerGroupCount($0, inputs: inputs, options: options) }
         }
-        let batch = try RecordedBatch(model: model, inputs: inputs)
+        return try layerGroups(RecordedBatch(model: model, inputs: inputs), options: options).groups.count
+    }
+
+    /// The groups of structured units (see ``RecordedBatch/unitGroups(fitting:)``) whose stores fit in
+    /// the budget beside the kernel's two buffers (`kernelBytes`), a one-channel gradient tile and the
+    /// generic rows; throws when even the largest unit alone does not.
+    static func layerGroups(_ batch: RecordedBatch, options: Options) throws -> (groups: [[Int]], kernelBytes: Int) {
         let rows = options.kind == .full ? batch.samples * batch.classes : batch.samples
-        let available = options.memoryBudgetBytes - rows * rows * 8 - batch.minimumTileBytes - (batch.generic?.bytes ?? 0)
-        guard let groups = batch.unitGroups(fitting: available) else {
-            throw NTKError.exceedsMemoryBudget(neededBytes: options.memoryBudgetBytes - available + batch.storedBytes,
-                                               budgetBytes: options.memoryBudgetBytes, detail: "a single layer's cotangents do not fit")
+        let kernelBytes = rows * rows * 4 * 2
+        let tileBytes = batch.minimumTileBytes, genericBytes = batch.generic?.bytes ?? 0
+        let available = options.memoryBudgetBytes - kernelBytes - tileBytes - genericBytes
+        guard available >= 0, let groups = batch.unitGroups(fitting: available) else {
+            let largest = batch.structured.map { $0.storedBytes(classes: batch.classes) }.max() ?? 0
+            throw NTKError.exceedsMemoryBudget(neededBytes: largest + kernelBytes + tileBytes + genericBytes,
+                                               budgetBytes: options.memoryBudgetBytes,
+                                               detail: "the largest layer's cotangents \(largest / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(tileBytes / 1_000_000) MB")
         }
-        return groups.count
+        return (groups, kernelBytes)
     }
 
     /// The cross kernel Θ(X₁, X₂) of `model`: N₁C × N₂C (full) or N₁ × N₂ (traced), rows for X₁.
