@@ -3,6 +3,7 @@
 usage: python3 summarize.py section5 RUNS_FOLDER [COMPARISON_CSV]
            # mnist-std-s{0,1,2} against mnist-pgd-s{0,1,2}: the run folders found, else the runs of the
            # same label in COMPARISON_CSV (a committed comparison.csv of `tangent analyze`)
+       python3 summarize.py cifar RUNS_FOLDER      # cifar-std-s0 against cifar-pgd-s0
        python3 summarize.py e1 RUNS_FOLDER         # e1-base against e1-lin{0,1,3}
 """
 import csv
@@ -71,8 +72,15 @@ def runs(root, prefix, label, seeds, previous):
 
 
 def section5(root, previous=None):
-    standard = runs(root, "mnist-std", "standard", range(3), previous)
-    pgd = runs(root, "mnist-pgd", "PGD ε=0.3", range(3), previous)
+    table(runs(root, "mnist-std", "standard", range(3), previous), runs(root, "mnist-pgd", "PGD ε=0.3", range(3), previous))
+
+
+def cifar(root):
+    table(runs(root, "cifar-std", "standard", [0], None), runs(root, "cifar-pgd", "PGD ε=8/255", [0], None))
+
+
+def table(standard, pgd):
+    """Standard against PGD training, epoch by epoch: mean ± sd over the seeds of each."""
     print(f"<!-- {len(standard)} standard and {len(pgd)} PGD runs -->")
     columns = [("ntk_distance_to_initial", "d(K_t, K_0)", 4), ("ntk_distance_to_previous", "d(K_t, K_t−1)", 4),
                ("ntk_norm", "‖K_t‖ (10⁵)", 2), ("ntk_concentration_top20", "λ²-mass top-20", 4),
@@ -111,4 +119,4 @@ def e1(root):
 
 
 if __name__ == "__main__":
-    {"section5": section5, "e1": e1}[sys.argv[1]](*sys.argv[2:])
+    {"section5": section5, "cifar": cifar, "e1": e1}[sys.argv[1]](*sys.argv[2:])
