@@ -36,7 +36,7 @@ public final class Conv2D: Module {
     }
 
     /// The layer followed by a ReLU: one pass when nothing is differentiated (see
-    /// ``conv2d(_:weight:bias:stride:padding:relu:)``), the same result either way.
+    /// `conv2d(_:weight:bias:stride:padding:relu:)`), the same result either way.
     public func callWithReLU(_ input: Tensor) throws -> Tensor {
         try conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding, relu: true)
     }
