@@ -1,9 +1,9 @@
 """Tables of REPRODUCTION.md from the runs' metrics.csv files (no third-party packages).
 
-usage: python3 summarize.py section5 RUNS_FOLDER [COMPARISON_CSV]
-           # mnist-std-s{0,1,2} against mnist-pgd-s{0,1,2}: the run folders found, else the runs of the
-           # same label in COMPARISON_CSV (a committed comparison.csv of `tangent analyze`)
-       python3 summarize.py cifar RUNS_FOLDER      # cifar-std-s0 against cifar-pgd-s0
+usage: python3 summarize.py section5 RUNS_FOLDER [COMPARISON_CSV ...]
+           # mnist-std-s{0,1,2} against mnist-pgd-s{0,1,2}: the run folders found, else the run of the
+           # same label in the first COMPARISON_CSV that has it (committed comparison.csv files of `tangent analyze`)
+       python3 summarize.py cifar RUNS_FOLDER [COMPARISON_CSV ...]   # cifar-std-s0 against cifar-pgd-s0
        python3 summarize.py e1 RUNS_FOLDER         # e1-base against e1-lin{0,1,3}
 """
 import csv
@@ -58,25 +58,28 @@ def from_comparison(path, label):
 
 
 def runs(root, prefix, label, seeds, previous):
-    """The runs RUNS/PREFIX-sS that exist as folders, else the run labelled LABEL sS in `previous`."""
+    """The runs RUNS/PREFIX-sS that exist as folders, else the run labelled LABEL sS in the first of the
+    comparison files `previous` that has it."""
     found = []
     for seed in seeds:
         folder = os.path.join(root, f"{prefix}-s{seed}")
         if os.path.isdir(folder):
             found.append(metrics(folder))
-        elif previous and os.path.exists(previous):
-            m = from_comparison(previous, f"{label} s{seed}")
+            continue
+        for path in previous:
+            m = from_comparison(path, f"{label} s{seed}") if os.path.exists(path) else None
             if m:
                 found.append(m)
+                break
     return found
 
 
-def section5(root, previous=None):
+def section5(root, *previous):
     table(runs(root, "mnist-std", "standard", range(3), previous), runs(root, "mnist-pgd", "PGD ε=0.3", range(3), previous))
 
 
-def cifar(root):
-    table(runs(root, "cifar-std", "standard", [0], None), runs(root, "cifar-pgd", "PGD ε=8/255", [0], None))
+def cifar(root, *previous):
+    table(runs(root, "cifar-std", "standard", [0], previous), runs(root, "cifar-pgd", "PGD ε=8/255", [0], previous))
 
 
 def table(standard, pgd):
