@@ -64,7 +64,9 @@ for s in $SECTIONS; do
       end=$(date +%s.%N)
       echo "{\"framework\": \"tangent\", \"task\": \"epoch$extra\", \"wall_s\": $(echo "$end - $start" | bc), \"ntk_seconds\": [$(grep ntk_seconds $dir/metrics.jsonl | sed 's/.*value":\([0-9.e-]*\).*/\1/' | paste -sd,)]}" >> "$OUT"
       rm -rf $dir
-    done ;;
+    done
+    # Where one tracking event's time goes: the kernel, its eigenvalues, distances and the kernel file.
+    run $T bench --model mnist-cnn --task tracking --reps 3 ;;
   linearized)
     for task in train pgd; do
       run $T bench --model mnist-cnn --task $task --reps 5 --warmup 1

@@ -119,20 +119,24 @@ extension EmpiricalNTK {
             BLASThreads.set(1)
             parallelChunks(unit.samples, minimumPerChunk: 1) { range in
                 let patches = FloatBuffer.allocate(patch * pixels)
-                defer { FloatBuffer.deallocate(patches) }
+                // A tile of channels is gathered into one contiguous (classes · t) × pixels block, so that each
+                // sample takes one GEMM that packs its patches once rather than one thin GEMM per class.
+                let gathered = t == outChannels ? nil : FloatBuffer.allocate(classes * t * pixels)
+                defer {
+                    FloatBuffer.deallocate(patches)
+                    gathered.map(FloatBuffer.deallocate)
+                }
                 for i in range {
                     im2col(x + i * inputSize, g, into: patches, parallel: false)
-                    if t == outChannels {
-                        sgemm(transposeB: true, m: classes * t, n: patch, k: pixels,
-                              a: delta + i * classes * outChannels * pixels, lda: pixels,
-                              b: patches, ldb: pixels, c: gradients + i * classes * t * patch, ldc: patch, threads: 1)
-                    } else {
+                    var rows = UnsafePointer(delta + i * classes * outChannels * pixels)
+                    if let gathered {
                         for c in 0..<classes {
-                            sgemm(transposeB: true, m: t, n: patch, k: pixels,
-                                  a: delta + ((i * classes + c) * outChannels + o0) * pixels, lda: pixels,
-                                  b: patches, ldb: pixels, c: gradients + (i * classes + c) * t * patch, ldc: patch, threads: 1)
+                            (gathered + c * t * pixels).update(from: rows + (c * outChannels + o0) * pixels, count: t * pixels)
                         }
+                        rows = UnsafePointer(gathered)
                     }
+                    sgemm(transposeB: true, m: classes * t, n: patch, k: pixels, a: rows, lda: pixels,
+                          b: patches, ldb: pixels, c: gradients + i * classes * t * patch, ldc: patch, threads: 1)
                 }
             }
         }
