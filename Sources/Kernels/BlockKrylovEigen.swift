@@ -66,15 +66,19 @@ extension SymmetricEigen {
     ///     are laid out); returns the `n × columns` result in the same layout.
     /// - Throws: ``SymmetricEigenError/invalidSelection(count:dimension:)``,
     ///   ``SymmetricEigenError/invalidSetting(name:value:requirement:)``,
-    ///   ``SymmetricEigenError/productShape(expected:got:)`` or ``SymmetricEigenError/nonFiniteProduct(row:column:)``
+    ///   ``SymmetricEigenError/tooLarge(dimension:limit:)`` when an n × block panel would overflow LAPACK's
+    ///   32-bit sizes, ``SymmetricEigenError/productShape(expected:got:)`` or ``SymmetricEigenError/nonFiniteProduct(row:column:)``
     ///   for a product that returns the wrong count or NaN/infinity,
     ///   ``SymmetricEigenError/notConverged(requested:converged:cycles:worstResidual:tolerance:)``, and
     ///   whatever `product` throws.
     public static func blockKrylov(largest count: Int, dimension n: Int, settings: BlockKrylovSettings = BlockKrylovSettings(),
                                    product: ([Double], Int) throws -> [Double]) throws -> BlockKrylovResult {
         guard n >= 1, count >= 1, count <= n else { throw SymmetricEigenError.invalidSelection(count: count, dimension: n) }
-        guard n <= maximumDimension else { throw SymmetricEigenError.tooLarge(dimension: n, limit: maximumDimension) }
         try settings.check()
+        // LAPACK only ever sees the n × block panels (QR) and the basis-sized Rayleigh quotient, never an
+        // n × n matrix, so the 32-bit limit is on n × block.
+        let largestDimension = Int(Int32.max) / max(settings.blockSize(count: count, dimension: n), 1)
+        guard n <= largestDimension else { throw SymmetricEigenError.tooLarge(dimension: n, limit: largestDimension) }
         return try withoutActuallyEscaping(product) { product in
             var search = BlockKrylovSearch(n: n, count: count, settings: settings, product: product)
             return try search.run()

@@ -166,6 +166,25 @@ final class BlockKrylovEigenTests: XCTestCase {
                   settings: odd, "block 8, depth 2")
     }
 
+    func testAnOperatorLargerThanADenseDecompositionCanTakeIsSolved() throws {
+        // n = 60,000 (the MNIST training set) is beyond a dense LAPACK solve (32,000), but the search only
+        // hands LAPACK n × block panels. A diagonal operator: its largest eigenvalues are known exactly.
+        let n = 60_000
+        let diagonal = (0..<n).map { i in i < 3 ? 10 - Double(i) : 1 / Double(i) }
+        let result = try SymmetricEigen.blockKrylov(largest: 3, dimension: n) { x, columns in
+            var y = x
+            for row in 0..<n { for column in 0..<columns { y[row * columns + column] *= diagonal[row] } }
+            return y
+        }
+        for (value, expected) in zip(result.decomposition.values, [10.0, 9, 8]) {
+            XCTAssertEqual(value, expected, accuracy: 1e-9)
+        }
+        // Beyond n × block > 2³¹ − 1 it is refused up front, naming the limit.
+        XCTAssertThrowsError(try SymmetricEigen.blockKrylov(largest: 3, dimension: 1 << 28) { x, _ in x }) { error in
+            XCTAssertTrue("\(error)".contains("exceeds the supported maximum"), "\(error)")
+        }
+    }
+
     func testIndefiniteMatricesGiveTheAlgebraicallyLargest() throws {
         // Large negative eigenvalues dominate |λ|; the solver must still return the largest λ.
         var spectrum = [-50.0, -40, -30, 10, 9, 8]
