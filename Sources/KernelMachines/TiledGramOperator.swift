@@ -114,6 +114,14 @@ public final class TiledGramOperator: @unchecked Sendable {
         public let relativeResiduals: [Double]
     }
 
+    /// What ``solve(_:ridge:tolerance:maximumIterations:)`` keeps besides the tiles, in bytes: about eight
+    /// `samples × columns` blocks of doubles (iterate, residual, direction, the product's input and output,
+    /// the solution and its check).
+    public static func solveWorkingBytes(samples: Int, columns: Int) -> Int {
+        let doubles = 8 * Double(samples) * Double(columns)
+        return doubles * 8 >= Double(Int.max) ? Int.max : Int(doubles * 8)
+    }
+
     /// Solves (Θ + `ridge`·I) A = Y for every column of Y at once by conjugate gradients (one product
     /// with all unconverged columns per iteration), from A = 0, until each column's relative residual is
     /// at most `tolerance`. Θ must be positive definite (a Gram matrix of distinct inputs, or any Gram

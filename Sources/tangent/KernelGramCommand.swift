@@ -18,7 +18,8 @@ struct KernelGramCommand: ParsableCommand {
         and, with --top K and --solve, the K largest eigenpairs (block Krylov on out-of-core products) and \
         (Θ + ridge·I) A = Y (conjugate gradients) are computed, the predictor Θ(x, X) A scored on the test \
         images, and --out/gram.json written with timings and the peak memory. --memory-budget bounds the \
-        tiles kept decoded in memory (the rest are read again on every product) and the test predictions.
+        eigen search's or the solve's working memory plus the tiles kept decoded in memory (the rest are \
+        read again on every product), and then the test predictions.
         """)
 
     @OptionGroup var problem: KernelProblemOptions
@@ -91,8 +92,19 @@ struct KernelGramCommand: ParsableCommand {
 
         var results = GramResults(problem: KernelProblemRecord(p), tileSize: tileSize, tiles: gram.tiles.count,
                                   computeSeconds: report.seconds, tilesComputed: report.computed.count)
+        var solved: TiledGramOperator.SolveResult?
         if top > 0 || solve {
-            let op = try TiledGramOperator(store: gram, cacheBytes: problem.memoryBudgetBytes)
+            // The budget is the whole job's: the tiles kept decoded get what the eigen search or the solve
+            // (whichever needs more) leaves of it.
+            let searchBytes = top > 0 ? BlockKrylovSettings().workingBytes(count: top, dimension: p.trainLabels.count) : 0
+            let solveBytes = solve ? TiledGramOperator.solveWorkingBytes(samples: p.trainLabels.count, columns: p.task.outputs) : 0
+            let reserved = max(searchBytes, solveBytes)
+            guard reserved < problem.memoryBudgetBytes else {
+                throw ConfigurationError(String(format: "--memory-budget %d MB cannot hold the %@ working memory (%.0f MB for %d images); raise it",
+                                             problem.memoryBudget, searchBytes >= solveBytes ? "eigen search's" : "solve's",
+                                             Double(reserved) / 1048576, p.trainLabels.count))
+            }
+            let op = try TiledGramOperator(store: gram, cacheBytes: problem.memoryBudgetBytes - reserved)
             if top > 0 {
                 let t0 = Date()
                 let pairs = try op.topEigenpairs(top)
@@ -105,20 +117,23 @@ struct KernelGramCommand: ParsableCommand {
             }
             if solve {
                 let t0 = Date()
-                let solved = try op.solve(try p.task.targets(for: p.trainLabels), ridge: p.ridge, tolerance: tolerance,
-                                          maximumIterations: maximumIterations)
+                solved = try op.solve(try p.task.targets(for: p.trainLabels), ridge: p.ridge, tolerance: tolerance,
+                                      maximumIterations: maximumIterations)
                 results.solveSeconds = Date().timeIntervalSince(t0)
-                results.solveIterations = solved.iterations
-                results.relativeResiduals = solved.relativeResiduals
-                let t1 = Date()
-                let predictor = try KernelPredictor(kernel: p.kernel, trainingInputs: p.trainInputs, weights: solved.solution,
-                                                    task: p.task, memoryBudgetBytes: problem.memoryBudgetBytes)
-                results.testAccuracy = try predictor.accuracy(p.testInputs, labels: p.testLabels)
-                results.predictSeconds = Date().timeIntervalSince(t1)
-                print(String(format: "solve: %d iterations in %.1f s (largest relative residual %.2g); test accuracy %.4f (predictions %.1f s)",
-                             solved.iterations, results.solveSeconds ?? 0, solved.relativeResiduals.max() ?? .nan,
-                             results.testAccuracy ?? .nan, results.predictSeconds ?? 0))
+                results.solveIterations = solved?.iterations
+                results.relativeResiduals = solved?.relativeResiduals
             }
+        }
+        // The tile cache is gone here, so the predictions have the budget to themselves.
+        if let solved {
+            let t1 = Date()
+            let predictor = try KernelPredictor(kernel: p.kernel, trainingInputs: p.trainInputs, weights: solved.solution,
+                                                task: p.task, memoryBudgetBytes: problem.memoryBudgetBytes)
+            results.testAccuracy = try predictor.accuracy(p.testInputs, labels: p.testLabels)
+            results.predictSeconds = Date().timeIntervalSince(t1)
+            print(String(format: "solve: %d iterations in %.1f s (largest relative residual %.2g); test accuracy %.4f (predictions %.1f s)",
+                         solved.iterations, results.solveSeconds ?? 0, solved.relativeResiduals.max() ?? .nan,
+                         results.testAccuracy ?? .nan, results.predictSeconds ?? 0))
         }
         results.totalSeconds = Date().timeIntervalSince(start)
         results.peakResidentMB = PeakMemory.residentMegabytes()

@@ -65,6 +65,8 @@ final class KernelGramCommandTests: XCTestCase {
             (["--tile-size", "0"], "--tile-size must be positive"),
             (["--top", "500"], "--top must be in 0…--train (120)"),
             (["--tile-size", "32"], "its tileSize is 64, this one's is 32"),
+            // 100 eigenpairs of 120 images: a basis of 120 vectors and their images, 1.4 MB, over a 1 MB budget.
+            (["--top", "100", "--memory-budget", "1"], "--memory-budget 1 MB cannot hold the eigen search's working memory (1 MB for 120 images)"),
         ]
         for (extra, message) in cases {
             let run = try TangentProcess.run(["kernel", "gram"] + problem + ["--store", store, "--out", root + "/out"]
