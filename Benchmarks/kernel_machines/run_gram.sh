@@ -22,11 +22,12 @@ measure() { # NAME COMMAND...: keeps the log, prints the result lines, wall time
   /usr/bin/time -v "$@" > "$OUT/$name.log" 2>&1 || echo "$name failed (exit status $?): see $OUT/$name.log"
   grep -E "^\{|tiles computed|eigenpairs|solve:|peak resident|Maximum resident|Elapsed" "$OUT/$name.log"
 }
-gram() { # NAME KERNEL TRAIN TEST EXTRA...: a fresh store (KEEP_STORES=1 keeps a finished one), then --top 100 and --solve
+gram() { # NAME KERNEL TRAIN TEST EXTRA...: a fresh store (KEEP_STORES=1 keeps a finished one), then --top 100
+  # and --solve within BUDGET_MB (default 8192)
   local name=$1 kernel=$2 train=$3 test=$4; shift 4
   [ "${KEEP_STORES:-0}" = 1 ] || rm -rf "${STORE:?}/$name"
   measure "$name" "$TANGENT" kernel gram --kernel "$kernel" --data-dir "$MNIST" --task all --train "$train" --test "$test" \
-    --pick first --store "$STORE/$name" --top 100 --solve --memory-budget 8192 --out "$OUT/$name" "$@"
+    --pick first --store "$STORE/$name" --top 100 --solve --memory-budget "${BUDGET_MB:-8192}" --out "$OUT/$name" "$@"
   du -sb "$STORE/$name/tiles" | awk '{printf "store: %.2f GB on disk\n", $1 / 1e9}'
 }
 for section in $SECTIONS; do

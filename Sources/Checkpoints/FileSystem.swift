@@ -24,13 +24,18 @@ enum FileSystem {
         }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         var filled = 0
+        // Up to the size fstat gave, then through a small buffer: end of file usually comes at once, and a
+        // file that grew since fstat is read on without doubling (and zero-filling) the whole array.
+        var probe = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            if filled == bytes.count {
-                // The file may have grown since fstat; read on in chunks until end of file.
-                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16)))
-            }
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            let count: Int
+            if filled < bytes.count {
+                count = bytes.withUnsafeMutableBytes { buffer in
+                    read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                }
+            } else {
+                count = probe.withUnsafeMutableBytes { buffer in read(descriptor, buffer.baseAddress!, buffer.count) }
+                if count > 0 { bytes.append(contentsOf: probe[0..<count]) }
             }
             if count < 0 {
                 if errno == EINTR { continue }
