@@ -54,6 +54,10 @@ extension Tensor {
     /// True when gradients can flow back through this tensor.
     public var requiresGradient: Bool { node != nil }
 
+    /// True when either mode of differentiation follows this tensor (a graph node or a tangent), so an
+    /// op on it must record its rules.
+    var isTracked: Bool { node != nil || tangentBox != nil }
+
     /// The reverse-mode graph node of this value, if it requires gradients.
     public var graphNode: GraphNode? { node }
 

@@ -38,6 +38,11 @@ struct BenchCommand: ParsableCommand {
         try NTKKindOption.chosen(ntkKind, legacy: legacyKind, legacyName: "ntk") ?? .full
     }
 
+    /// The engine options of the ntk and tracking tasks: the chosen kind within `--memory-budget`.
+    func ntkOptions() throws -> EmpiricalNTK.Options {
+        EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
+    }
+
     func run() throws {
         let kind = try ModelKind(argument: model)
         var rng = Xoshiro256(seed: 0)
@@ -56,8 +61,7 @@ struct BenchCommand: ParsableCommand {
             case "conv": records = try BenchLayers.convolutions(net, input: x, reps: reps)
             case "checkpoint": records = [try BenchLayers.checkpoint(net, reps: reps)]
             default:
-                let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
-                records = try BenchTracking.parts(net, probe: x, options: options, reps: reps)
+                records = try BenchTracking.parts(net, probe: x, options: try ntkOptions(), reps: reps)
             }
             for var r in records {
                 r["framework"] = "tangent"; r["net"] = kind.rawValue; r["task"] = task; r["batch"] = batch
@@ -86,7 +90,7 @@ struct BenchCommand: ParsableCommand {
                 try optimizer.update(trainee, gradients: g)
             }
         case "ntk":
-            let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
+            let options = try ntkOptions()
             work = { _ = try EmpiricalNTK.compute(net, inputs: x, options: options) }
         default:
             throw ValidationError("unknown task \(task)")
@@ -106,8 +110,7 @@ struct BenchCommand: ParsableCommand {
         if task == "ntk" {
             record["kernel"] = try kernelKind().rawValue
             record["memory_budget_mb"] = memoryBudget
-            let options = EmpiricalNTK.Options(kind: try kernelKind(), memoryBudgetBytes: memoryBudget << 20)
-            record["layer_groups"] = try EmpiricalNTK.layerGroupCount(net, inputs: x, options: options)
+            record["layer_groups"] = try EmpiricalNTK.layerGroupCount(net, inputs: x, options: try ntkOptions())
         }
         if linearized { record["linearized"] = true }
         record.merge(Self.blasProvenance) { $1 }

@@ -96,7 +96,8 @@ struct KernelGramCommand: ParsableCommand {
         if top > 0 || solve {
             // The budget is the whole job's: the tiles kept decoded get what the eigen search or the solve
             // (whichever needs more) leaves of it.
-            let searchBytes = top > 0 ? BlockKrylovSettings().workingBytes(count: top, dimension: p.trainLabels.count) : 0
+            let search = BlockKrylovSettings()
+            let searchBytes = top > 0 ? search.workingBytes(count: top, dimension: p.trainLabels.count) : 0
             let solveBytes = solve ? TiledGramOperator.solveWorkingBytes(samples: p.trainLabels.count, columns: p.task.outputs) : 0
             let reserved = max(searchBytes, solveBytes)
             guard reserved < problem.memoryBudgetBytes else {
@@ -107,7 +108,7 @@ struct KernelGramCommand: ParsableCommand {
             let op = try TiledGramOperator(store: gram, cacheBytes: problem.memoryBudgetBytes - reserved)
             if top > 0 {
                 let t0 = Date()
-                let pairs = try op.topEigenpairs(top)
+                let pairs = try op.topEigenpairs(top, settings: search)
                 results.eigenvalues = pairs.decomposition.values
                 results.eigenSeconds = Date().timeIntervalSince(t0)
                 results.eigenProducts = pairs.report.productColumns

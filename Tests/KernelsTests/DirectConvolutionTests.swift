@@ -70,23 +70,7 @@ final class DirectConvolutionTests: XCTestCase {
                 let x = randomArray(g.batch * g.inChannels * g.height * g.width)
                 let w = randomArray(g.outChannels * g.patchSize)
                 let dy = randomArray(g.batch * g.outChannels * g.height * g.width)
-                var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
-                var db = [Float](repeating: .nan, count: g.outChannels)
-                x.withUnsafeBufferPointer { px in
-                    w.withUnsafeBufferPointer { pw in
-                        dy.withUnsafeBufferPointer { pdy in
-                            dx.withUnsafeMutableBufferPointer { pdx in
-                                dw.withUnsafeMutableBufferPointer { pdw in
-                                    db.withUnsafeMutableBufferPointer { pdb in
-                                        BatchedConvolution.backward(px.baseAddress!, weight: pw.baseAddress!, dy: pdy.baseAddress!, g,
-                                                                    method: .direct, dx: pdx.baseAddress!,
-                                                                    dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                let (dx, dw, db) = convolutionGradients(x, weight: w, dy: dy, g, method: .direct)
                 let expected = Reference.conv2dGradients(x, weight: w, dy: dy, g)
                 XCTAssertLessThanOrEqual(worstDifference(dx, expected.dx), 1e-3, "\(set) \(c) input gradient")
                 XCTAssertLessThanOrEqual(worstDifference(dw, expected.dWeight), 1e-3, "\(set) \(c) weight gradient")

@@ -59,22 +59,7 @@ final class KernelsVersusReferenceTests: XCTestCase {
             let x = randomArray(g.batch * g.inChannels * g.height * g.width)
             let w = randomArray(g.outChannels * g.patchSize)
             let dy = randomArray(g.batch * g.outChannels * g.outHeight * g.outWidth)
-            var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
-            var db = [Float](repeating: .nan, count: g.outChannels)
-            x.withUnsafeBufferPointer { px in
-                w.withUnsafeBufferPointer { pw in
-                    dy.withUnsafeBufferPointer { pdy in
-                        dx.withUnsafeMutableBufferPointer { pdx in
-                            dw.withUnsafeMutableBufferPointer { pdw in
-                                db.withUnsafeMutableBufferPointer { pdb in
-                                    BatchedConvolution.backward(px.baseAddress!, weight: pw.baseAddress!, dy: pdy.baseAddress!, g,
-                                                                dx: pdx.baseAddress!, dWeight: pdw.baseAddress!, dBias: pdb.baseAddress!)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let (dx, dw, db) = convolutionGradients(x, weight: w, dy: dy, g)
             let expected = Reference.conv2dGradients(x, weight: w, dy: dy, g)
             assertClose(dx, expected.dx, tolerance: 1e-3)
             assertClose(dw, expected.dWeight, tolerance: 1e-3)

@@ -30,7 +30,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     if let bias, bias.shape != [g.outChannels] {
         throw ShapeError("conv2d", "bias does not match the weight's \(g.outChannels) output channels", shapes: [bias.shape, weight.shape])
     }
-    let untracked = [x, weight, bias].allSatisfy { $0 == nil || ($0!.node == nil && $0!.tangentBox == nil) }
+    let untracked = ![x, weight, bias].contains { $0?.isTracked ?? false }
     if relu && !untracked { return try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding).relu() }
     let y = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
     x.withUnsafePointer { px in
