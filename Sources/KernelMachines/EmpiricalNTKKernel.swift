@@ -77,7 +77,8 @@ public final class EmpiricalNTKKernel: KernelFunction, PreparedProductKernel, @u
         return "empirical NTK (class mean over outputs) of a network with \(count) trainable parameters"
     }
 
-    /// Θ(X₁, X₂) from the structured NTK engine (traced, divided by C), in its Float accumulation.
+    /// Θ(X₁, X₂) from the structured NTK engine (traced, divided by C), in its Float accumulation, in
+    /// blocks of samples that let the engine keep to the memory budget (`EmpiricalNTK.largestBlock`).
     public func matrix(_ x1: Tensor, _ x2: Tensor) throws -> Float64Matrix {
         try KernelInputs.checkPair(x1, x2)
         let n1 = x1.shape[0], n2 = x2.shape[0]
@@ -85,11 +86,45 @@ public final class EmpiricalNTKKernel: KernelFunction, PreparedProductKernel, @u
         let options = EmpiricalNTK.Options(kind: .traced, memoryBudgetBytes: memoryBudgetBytes)
         return try withParameters {
             let scale = 1 / Double(try outputCount(x2))
-            // Θ(X, X) of one batch (a Gram matrix) is symmetric: the engine's SYRK path does half the work.
-            let traced = x1.storage === x2.storage && x1.shape == x2.shape
-                ? try EmpiricalNTK.compute(model, inputs: x1, options: options).values
-                : try EmpiricalNTK.cross(model, x1, x2, options: options).values
-            return try Float64Matrix(rows: n1, columns: n2, values: traced.map { Double($0) * scale })
+            // Blocks of samples small enough for the engine to keep to the budget (the result aside),
+            // as even as they can be.
+            let largest = try EmpiricalNTK.largestBlock(model, inputs: x2, options: options)
+            func chunks(_ count: Int) -> [Range<Int>] {
+                let pieces = (count + largest - 1) / largest, size = (count + pieces - 1) / pieces
+                return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+            }
+            let blocks = chunks(n2)
+            var result = Float64Matrix(rows: n1, columns: n2)
+            func place(_ values: [Float], rows: Range<Int>, columns: Range<Int>, mirrored: Bool) {
+                for (r, i) in rows.enumerated() {
+                    for (c, j) in columns.enumerated() {
+                        let v = Double(values[r * columns.count + c]) * scale
+                        result[i, j] = v
+                        if mirrored { result[j, i] = v }
+                    }
+                }
+            }
+            // Θ(X, X) of one batch (a Gram matrix) is symmetric: the engine's SYRK path does half the
+            // work on diagonal blocks, and each off-diagonal block is computed once and mirrored.
+            if x1.storage === x2.storage && x1.shape == x2.shape {
+                for (a, rows) in blocks.enumerated() {
+                    let xa = try KernelInputs.samples(x1, rows)
+                    place(try EmpiricalNTK.compute(model, inputs: xa, options: options).values, rows: rows, columns: rows, mirrored: false)
+                    for columns in blocks[(a + 1)...] {
+                        let cross = try EmpiricalNTK.cross(model, xa, try KernelInputs.samples(x2, columns), options: options)
+                        place(cross.values, rows: rows, columns: columns, mirrored: true)
+                    }
+                }
+            } else {
+                for rows in chunks(n1) {
+                    let xa = try KernelInputs.samples(x1, rows)
+                    for columns in blocks {
+                        let cross = try EmpiricalNTK.cross(model, xa, try KernelInputs.samples(x2, columns), options: options)
+                        place(cross.values, rows: rows, columns: columns, mirrored: false)
+                    }
+                }
+            }
+            return result
         }
     }
 

@@ -27,8 +27,7 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .exceedsMemoryBudget(let need, let budget, let detail):
-            return String(format: "the NTK needs at least %.0f MB but the memory budget is %.0f MB (%@); raise the budget or use a smaller batch or the traced kernel",
-                          Double(need) / 1e6, Double(budget) / 1e6, detail)
+            return "the NTK needs at least \(byteSize(need)) but the memory budget is \(byteSize(budget)) (\(detail)); raise the budget or use a smaller batch or the traced kernel"
         case .emptyBatch: return "the NTK needs at least one input"
         case .outputShape(let shape, let n):
             return "the NTK needs a model output of shape [\(n), classes] for \(n) inputs; got \(shape)"
@@ -40,6 +39,11 @@ public enum NTKError: Error, CustomStringConvertible, Equatable {
             return "kernel metrics compare kernels of the same size; got \(n)×\(n) and \(m)×\(m)"
         }
     }
+}
+
+/// `bytes` for a message: in MB from 1 MB up (whole), in kB below.
+func byteSize(_ bytes: Int) -> String {
+    bytes >= 1_000_000 ? "\(bytes / 1_000_000) MB" : String(format: "%.1f kB", Double(bytes) / 1000)
 }
 
 /// The empirical neural tangent kernel of any `Module`, computed from the recorded graph without
@@ -82,11 +86,17 @@ public enum EmpiricalNTK {
         if let linearized = model as? LinearizedModel {
             return try linearized.withAnchorParameters { try compute($0, inputs: inputs, options: options) }
         }
-        let batch = try RecordedBatch(model: model, inputs: inputs)
+        // Idle buffers are part of the budget: none while recording, then what one reverse pass frees
+        // for the next (see RecordedBatch.passBytes).
+        let batch = try FloatBuffer.withIdleLimit(bytes: 0) { try RecordedBatch(model: model, inputs: inputs) }
+        return try FloatBuffer.withIdleLimit(bytes: batch.transientBytes()) { try compute(batch, options: options) }
+    }
+
+    private static func compute(_ batch: RecordedBatch, options: Options) throws -> KernelMatrix {
         let n = batch.samples, classes = batch.classes
         let rows = options.kind == .full ? n * classes : n
         let (groups, kernelBytes) = try layerGroups(batch, options: options)
-        let genericBytes = batch.generic?.bytes ?? 0
+        let genericBytes = batch.generic?.bytes ?? 0, passBytes = batch.passBytes()
 
         // Contributions accumulate in one Float buffer (upper triangle); each is itself a Float SYRK.
         let kernel = FloatBuffer.allocateZeroed(rows * rows)
@@ -97,7 +107,7 @@ public enum EmpiricalNTK {
             try batch.runReversePasses(units: group, includeGeneric: first)
             let stored = group.reduce(first ? genericBytes : 0) { $0 + batch.structured[$1].storedBytes(classes: classes) }
             addContributions(batch, batch, units: group, includeGeneric: first, options: options,
-                             tileBudget: options.memoryBudgetBytes - stored - kernelBytes, into: block)
+                             tileBudget: options.memoryBudgetBytes - passBytes - stored - kernelBytes, into: block)
             // Freed stores would otherwise wait in the buffer cache while the next group allocates others.
             if groups.count > 1 { FloatBuffer.releaseCache() }
         }
@@ -127,20 +137,29 @@ public enum EmpiricalNTK {
     }
 
     /// The groups of structured units (see ``RecordedBatch/unitGroups(fitting:)``) whose stores fit in
-    /// the budget beside the kernel's two buffers (`kernelBytes`), a one-channel gradient tile and the
-    /// generic rows; throws when even the largest unit alone does not.
+    /// the budget beside the recorded passes, the kernel's two buffers (`kernelBytes`), a one-channel
+    /// gradient tile and the generic rows; throws when even the largest unit alone does not.
     static func layerGroups(_ batch: RecordedBatch, options: Options) throws -> (groups: [[Int]], kernelBytes: Int) {
-        let rows = options.kind == .full ? batch.samples * batch.classes : batch.samples
-        let kernelBytes = rows * rows * 4 * 2
-        let tileBytes = batch.minimumTileBytes, genericBytes = batch.generic?.bytes ?? 0
-        let available = options.memoryBudgetBytes - kernelBytes - tileBytes - genericBytes
-        guard available >= 0, let groups = batch.unitGroups(fitting: available) else {
-            let largest = batch.structured.map { $0.storedBytes(classes: batch.classes) }.max() ?? 0
-            throw NTKError.exceedsMemoryBudget(neededBytes: largest + kernelBytes + tileBytes + genericBytes,
-                                               budgetBytes: options.memoryBudgetBytes,
-                                               detail: "the largest layer's cotangents \(largest / 1_000_000) MB, kernel \(kernelBytes / 1_000_000) MB, one-channel gradient tile \(tileBytes / 1_000_000) MB")
+        let need = symmetricNeed(batch, samples: batch.samples, kind: options.kind)
+        let available = options.memoryBudgetBytes - need.total + need.largestUnit
+        guard need.total <= options.memoryBudgetBytes, let groups = batch.unitGroups(fitting: available) else {
+            throw NTKError.exceedsMemoryBudget(neededBytes: need.total, budgetBytes: options.memoryBudgetBytes, detail: need.detail)
         }
-        return (groups, kernelBytes)
+        return (groups, need.kernel)
+    }
+
+    /// The least memory ``compute(_:inputs:options:)`` needs for `samples` samples of `batch`'s
+    /// computation: its recorded passes, the kernel's two buffers, a one-channel gradient tile, the
+    /// generic rows and the largest layer's store (layers beyond it can wait for another group).
+    static func symmetricNeed(_ batch: RecordedBatch, samples: Int, kind: KernelKind)
+        -> (total: Int, kernel: Int, largestUnit: Int, detail: String) {
+        let rows = kind == .full ? samples * batch.classes : samples
+        let kernel = rows * rows * 4 * 2, pass = batch.passBytes(samples: samples)
+        let tile = batch.scale(batch.minimumTileBytes, to: samples)
+        let generic = batch.scale(batch.generic?.bytes ?? 0, to: samples)
+        let largest = batch.scale(batch.structured.map { $0.storedBytes(classes: batch.classes) }.max() ?? 0, to: samples)
+        return (pass + kernel + tile + generic + largest, kernel, largest,
+                "recorded forward and reverse passes \(byteSize(pass)), the largest layer's cotangents \(byteSize(largest)), generic gradient rows \(byteSize(generic)), kernel \(byteSize(kernel)), one-channel gradient tile \(byteSize(tile))")
     }
 
     /// The cross kernel Θ(X₁, X₂) of `model`: N₁C × N₂C (full) or N₁ × N₂ (traced), rows for X₁.
@@ -152,18 +171,28 @@ public enum EmpiricalNTK {
         }
         let n1 = inputs1.shape.first ?? 0
         guard n1 > 0 else { throw NTKError.emptyBatch }
-        let right = try RecordedBatch(model: model, inputs: inputs2)
+        let right = try FloatBuffer.withIdleLimit(bytes: 0) { try RecordedBatch(model: model, inputs: inputs2) }
+        return try FloatBuffer.withIdleLimit(bytes: right.transientBytes()) {
+            try cross(model, inputs1, right, options: options)
+        }
+    }
+
+    /// ``cross(_:_:_:options:)`` with X₂ recorded.
+    private static func cross(_ model: Module, _ inputs1: Tensor, _ right: RecordedBatch,
+                              options: Options) throws -> CrossKernelMatrix {
+        let n1 = inputs1.shape[0]
         let n2 = right.samples, classes = right.classes
         let full = options.kind == .full, per = full ? classes : 1
         let columns = n2 * per
         let outputBytes = n1 * per * columns * 4
-        let perSample = right.storedBytes / n2
-        let tilePerSample = right.minimumTileBytes / n2
-        try checkBudget(stored: right.storedBytes + perSample, output: outputBytes,
+        // X₂'s graph and stores stay while row blocks of X₁ (the same computation) come and go.
+        let rightBytes = right.passBytes() + right.storedBytes
+        let perSample = right.scale(rightBytes, to: 1), tilePerSample = right.scale(right.minimumTileBytes, to: 1)
+        try checkBudget(passesAndStores: rightBytes + perSample, output: outputBytes,
                         tile: tilePerSample * (n2 + 1), options: options)
         try right.runReversePasses()
 
-        let available = options.memoryBudgetBytes - right.storedBytes - outputBytes - tilePerSample * n2
+        let available = options.memoryBudgetBytes - rightBytes - outputBytes - tilePerSample * n2
         let blockSize = max(1, min(n1, available / max(perSample + tilePerSample, 1) / 2))
         var values = [Float](repeating: 0, count: n1 * per * columns)
         var start = 0
@@ -173,7 +202,7 @@ public enum EmpiricalNTK {
             let left = try RecordedBatch(model: model, inputs: slice)
             try requireSameComputation(left, right)
             try left.runReversePasses()
-            let tileBudget = options.memoryBudgetBytes - right.storedBytes - left.storedBytes - outputBytes
+            let tileBudget = options.memoryBudgetBytes - rightBytes - left.passBytes() - left.storedBytes - outputBytes
             values.withUnsafeMutableBufferPointer { out in
                 let block = KernelBlock(pointer: out.baseAddress! + start * per * columns, ldc: columns, symmetric: false)
                 addContributions(left, right, options: options, tileBudget: tileBudget, into: block)
@@ -181,6 +210,38 @@ public enum EmpiricalNTK {
             start += count
         }
         return CrossKernelMatrix(values: values, rowSamples: n1, columnSamples: n2, classes: full ? classes : nil)
+    }
+
+    /// The most samples per block for which ``compute(_:inputs:options:)`` on one block of `inputs`
+    /// and ``cross(_:_:_:options:)`` between two such blocks keep to `options`' memory budget (at most
+    /// the batch size). Records one forward pass of `model` on two samples to find out; assumes, as
+    /// the engine does, that every batch-dependent value holds the samples along its first axis.
+    /// - Throws: ``NTKError/exceedsMemoryBudget(neededBytes:budgetBytes:detail:)`` when not even one sample fits.
+    public static func largestBlock(_ model: Module, inputs: Tensor, options: Options = Options()) throws -> Int {
+        if let linearized = model as? LinearizedModel {
+            return try linearized.withAnchorParameters { try largestBlock($0, inputs: inputs, options: options) }
+        }
+        let n = inputs.shape.first ?? 0
+        guard n > 0 else { throw NTKError.emptyBatch }
+        let probe = try RecordedBatch(model: model, inputs: try rowsOf(inputs, 0..<min(n, 2)))
+        let per = options.kind == .full ? probe.classes : 1
+        func need(_ b: Int) -> (symmetric: (total: Int, kernel: Int, largestUnit: Int, detail: String), cross: Int) {
+            let side = probe.passBytes(samples: b) + probe.scale(probe.storedBytes, to: b)
+            return (symmetricNeed(probe, samples: b, kind: options.kind),
+                    2 * side + b * per * b * per * 4 + probe.scale(probe.minimumTileBytes, to: 2 * b))
+        }
+        func fits(_ b: Int) -> Bool { let needed = need(b); return max(needed.symmetric.total, needed.cross) <= options.memoryBudgetBytes }
+        guard fits(1) else {
+            let one = need(1)
+            throw NTKError.exceedsMemoryBudget(neededBytes: max(one.symmetric.total, one.cross), budgetBytes: options.memoryBudgetBytes,
+                                               detail: "one sample: " + one.symmetric.detail)
+        }
+        var (low, high) = (1, n)    // fits(low); the answer is in low...high
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if fits(mid) { low = mid } else { high = mid - 1 }
+        }
+        return low
     }
 
     /// Adds the contributions of `left` against `right` (the same object for a symmetric block) of the
@@ -207,11 +268,11 @@ public enum EmpiricalNTK {
         if includeGeneric, let gl = left.generic, let gr = right.generic { addGeneric(gl, gr, kind: options.kind, into: block) }
     }
 
-    static func checkBudget(stored: Int, output: Int, tile: Int, options: Options) throws {
-        let needed = stored + output + tile
+    static func checkBudget(passesAndStores: Int, output: Int, tile: Int, options: Options) throws {
+        let needed = passesAndStores + output + tile
         if needed > options.memoryBudgetBytes {
             throw NTKError.exceedsMemoryBudget(neededBytes: needed, budgetBytes: options.memoryBudgetBytes,
-                                               detail: "cotangents and gradient rows \(stored / 1_000_000) MB, kernel \(output / 1_000_000) MB, one-channel gradient tile \(tile / 1_000_000) MB")
+                                               detail: "recorded passes, cotangents and gradient rows \(byteSize(passesAndStores)), kernel \(byteSize(output)), one-channel gradient tile \(byteSize(tile))")
         }
     }
 

@@ -20,6 +20,9 @@ final class RecordedBatch {
     let logits: Tensor
     let structured: [StructuredUnit]
     let generic: GenericRows?
+    /// Bytes of each value the recorded graph computed, and whether it holds the samples (and so
+    /// scales with their number) — an upper bound on what the graph keeps alive.
+    private let values: [(bytes: Int, batchDependent: Bool)]
 
     init(model: Module, inputs: Tensor) throws {
         let n = inputs.shape.first ?? 0
@@ -43,6 +46,7 @@ final class RecordedBatch {
         guard let root = output.graphNode else {
             structured = []
             generic = nil
+            values = []
             return
         }
 
@@ -57,6 +61,8 @@ final class RecordedBatch {
                 if batchDependent.contains(ObjectIdentifier(parent)) { batchDependent.insert(ObjectIdentifier(node)) }
             }
         }
+
+        values = order.filter { !$0.isLeaf }.map { ($0.shape.reduce(4, *), batchDependent.contains(ObjectIdentifier($0))) }
 
         // A parameter is structured when its only use is slot 1 (weight) or 2 (bias) of a structured,
         // batch-dependent node whose first axis is the batch.
@@ -101,6 +107,28 @@ final class RecordedBatch {
         }
         generic = GenericRows(parameters: genericLeaves.map { ($0.node, live[$0.index].count) }, frontier: frontier,
                               samples: n, classes: classes)
+    }
+
+    /// Bytes of the recorded forward pass and of the reverse passes, for `count` samples of the same
+    /// computation (this batch's own count when nil): the graph's values, and twice what one pass has
+    /// in flight (``transientBytes(samples:)``), once live and once kept idle for the next pass to reuse.
+    /// The stores come on top (``storedBytes``).
+    func passBytes(samples count: Int? = nil) -> Int {
+        values.reduce(0) { $0 + ($1.batchDependent ? scale($1.bytes, to: count) : $1.bytes) } + 2 * transientBytes(samples: count)
+    }
+
+    /// Bytes one reverse pass has in flight for `count` samples (this batch's count when nil): the
+    /// cotangents it returns (one per structured unit and frontier node, kept to its end) and the two
+    /// largest of the graph's values beside them.
+    func transientBytes(samples count: Int? = nil) -> Int {
+        let scaled = values.map { $0.batchDependent ? scale($0.bytes, to: count) : $0.bytes }
+        let targets = structured.map(\.node) + (generic?.frontier.map(\.node) ?? [])
+        return scaled.sorted(by: >).prefix(2).reduce(0, +) + targets.reduce(0) { $0 + scale($1.shape.reduce(4, *), to: count) }
+    }
+
+    /// `bytes` of this batch's samples scaled to `count` samples (unchanged when nil).
+    func scale(_ bytes: Int, to count: Int?) -> Int {
+        count.map { bytes / samples * $0 } ?? bytes
     }
 
     /// Bytes the reverse passes keep when every unit's store is filled at once (stored cotangents,

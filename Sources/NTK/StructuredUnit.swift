@@ -75,6 +75,10 @@ final class StructuredUnit {
         cotangents = nil
         gradientRows = nil
     }
+
+    // The stored cotangents are a raw buffer: a unit dropped unreleased (a cross kernel's right side)
+    // must not take it along.
+    deinit { cotangents?.release() }
 }
 
 /// Per-sample, per-class output cotangents of one unit, laid out [sample][class][element], so the

@@ -31,6 +31,33 @@ final class EmpiricalKernelTests: XCTestCase {
         }
     }
 
+    /// A budget too small for the whole batch splits it into blocks of samples (diagonal blocks by the
+    /// symmetric path, the others by cross kernels, mirrored for a Gram matrix): the same matrix.
+    func testBlocksUnderATightBudgetGiveTheSameMatrix() throws {
+        let model = convNetwork(outputs: 2, seed: 40)
+        let x1 = uniformInputs([7, 1, 4, 4], seed: 41), x2 = uniformInputs([5, 1, 4, 4], seed: 42)
+        let whole = try EmpiricalNTKKernel(model: model)
+        let options = EmpiricalNTK.Options(kind: .traced)
+        let single = try EmpiricalNTK.largestBlock(model, inputs: x1, options: options)
+        XCTAssertEqual(single, 7)
+        // The smallest budget that still fits blocks of two samples.
+        var budget = 1 << 20
+        while (try? EmpiricalNTK.largestBlock(model, inputs: x1, options: .init(kind: .traced, memoryBudgetBytes: budget / 2))) ?? 0 >= 2 {
+            budget /= 2
+        }
+        XCTAssertLessThan(try EmpiricalNTK.largestBlock(model, inputs: x1, options: .init(kind: .traced, memoryBudgetBytes: budget)), 7)
+        let blocked = try EmpiricalNTKKernel(model: model, memoryBudgetBytes: budget)
+        for (a, b) in [(x1, x1), (x1, x2), (x2, x1)] {
+            let reference = try whole.matrix(a, b).values
+            XCTAssertLessThan(maxRelativeDifference(try blocked.matrix(a, b).values, reference), 1e-6)
+        }
+        let gram = try blocked.matrix(x1, x1)
+        for i in 0..<7 { for j in 0..<7 { XCTAssertEqual(gram[i, j], gram[j, i]) } }
+        XCTAssertThrowsError(try EmpiricalNTK.largestBlock(model, inputs: x1, options: .init(kind: .traced, memoryBudgetBytes: 100))) {
+            XCTAssertTrue("\($0)".contains("one sample"), "\($0)")
+        }
+    }
+
     func testProductByJVPsEqualsTheMaterialisedKernelTimesWeights() throws {
         for (model, x1, x2) in [(tanhNetwork(features: 5, outputs: 3, seed: 7) as Module, randomTensor([4, 5], seed: 8), randomTensor([6, 5], seed: 9)),
                                 (convNetwork(outputs: 2, seed: 10), uniformInputs([3, 1, 4, 4], seed: 11), uniformInputs([5, 1, 4, 4], seed: 12))] {

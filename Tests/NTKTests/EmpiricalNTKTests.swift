@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Autodiff
 import Kernels
@@ -110,6 +111,29 @@ final class EmpiricalNTKTests: XCTestCase {
         }
         XCTAssertGreaterThan(budget, 0, "some budget must be too small")
         XCTAssertTrue(counts.contains(1) && counts.contains { $0 >= 2 }, "group counts seen: \(counts.sorted())")
+    }
+
+    /// A cross kernel's right side is dropped, not released, when the kernel is done: its stored
+    /// cotangents must go with it (they once stayed, 16 MB a call here).
+    func testRepeatedCrossKernelsKeepNoMemory() throws {
+        guard let before = Self.residentBytes() else { throw XCTSkip("no /proc/self/status here") }
+        var rng = Xoshiro256(seed: 17)
+        let model = Sequential([("fc1", Dense(inputs: 100, outputs: 2000, rng: &rng)), ("relu", ReLU()),
+                                ("fc2", Dense(inputs: 2000, outputs: 10, rng: &rng))])
+        let x1 = Initializers.normal([20, 100], rng: &rng), x2 = Initializers.normal([200, 100], rng: &rng)
+        let options = EmpiricalNTK.Options(kind: .traced)
+        _ = try EmpiricalNTK.cross(model, x1, x2, options: options)
+        let first = Self.residentBytes() ?? before
+        for _ in 0..<20 { _ = try EmpiricalNTK.cross(model, x1, x2, options: options) }
+        let growth = (Self.residentBytes() ?? first) - first
+        XCTAssertLessThan(growth, 100 << 20, "resident memory grew by \(growth >> 20) MB over 20 cross kernels")
+    }
+
+    static func residentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kB = Int(line.filter(\.isNumber)) else { return nil }
+        return kB * 1024
     }
 
     func testMemoryBudgetTooSmallGivesAClearError() {

@@ -107,8 +107,14 @@ final class OpenModelNTKTests: XCTestCase {
             for kind in KernelKind.allCases {
                 let k = try EmpiricalNTK.compute(model, inputs: joint, options: .init(kind: kind))
                 let per = kind == .full ? k.classCount! : 1
-                // Small budgets force row blocks of one sample.
-                for budget in [4 << 30, 40_000] {
+                // The smallest budget the cross kernel takes (what it says it needs at a tiny one)
+                // forces row blocks of one sample.
+                var smallest = 0
+                XCTAssertThrowsError(try EmpiricalNTK.cross(model, x1, x2, options: .init(kind: kind, memoryBudgetBytes: 1))) {
+                    if case NTKError.exceedsMemoryBudget(let needed, _, _) = $0 { smallest = needed }
+                }
+                XCTAssertGreaterThan(smallest, 0)
+                for budget in [4 << 30, smallest] {
                     let cross = try EmpiricalNTK.cross(model, x1, x2, options: .init(kind: kind, memoryBudgetBytes: budget))
                     XCTAssertEqual(cross.rows, 3 * per)
                     XCTAssertEqual(cross.columns, 2 * per)

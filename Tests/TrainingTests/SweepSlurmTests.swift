@@ -26,11 +26,17 @@ enum SlurmTestNode {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/start-slurm.sh").path
         // Its output goes to a file, not a pipe: the daemons it starts inherit the descriptors and would
-        // hold a pipe open, so reading it to the end would never return.
+        // hold a pipe open, so reading it to the end would never return. It runs through system(3),
+        // which waits for that one child: Foundation's Process left the finished shell unreaped here,
+        // waiting forever, once daemons had been started under it.
         let logFolder = TangentProcess.temporaryFolder(for: test, prefix: "tangent-slurm-start")
         try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
         let log = logFolder + "/start-slurm.log"
+        #if canImport(Glibc)
+        _ = system("bash '\(script)' > '\(log)' 2>&1 < /dev/null")
+        #else
         _ = try command("bash", ["-c", "bash \"$0\" > \"$1\" 2>&1 < /dev/null", script, log])
+        #endif
         guard nodeTakesJobs() else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw XCTSkip("no Slurm node takes jobs and scripts/start-slurm.sh could not start one: \(output.suffix(400))")
