@@ -89,11 +89,8 @@ public final class EmpiricalNTKKernel: KernelFunction, PreparedProductKernel, @u
             // Blocks of samples small enough for the engine to keep to the budget (the result aside),
             // as even as they can be.
             let largest = try EmpiricalNTK.largestBlock(model, inputs: x2, options: options)
-            func chunks(_ count: Int) -> [Range<Int>] {
-                let pieces = (count + largest - 1) / largest, size = (count + pieces - 1) / pieces
-                return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
-            }
-            let blocks = chunks(n2)
+            let pieces = (n2 + largest - 1) / largest, size = (n2 + pieces - 1) / pieces
+            let blocks = stride(from: 0, to: n2, by: size).map { $0..<min($0 + size, n2) }
             var result = Float64Matrix(rows: n1, columns: n2)
             func place(_ values: [Float], rows: Range<Int>, columns: Range<Int>, mirrored: Bool) {
                 for (r, i) in rows.enumerated() {
@@ -105,24 +102,18 @@ public final class EmpiricalNTKKernel: KernelFunction, PreparedProductKernel, @u
                 }
             }
             // Θ(X, X) of one batch (a Gram matrix) is symmetric: the engine's SYRK path does half the
-            // work on diagonal blocks, and each off-diagonal block is computed once and mirrored.
-            if x1.storage === x2.storage && x1.shape == x2.shape {
-                for (a, rows) in blocks.enumerated() {
-                    let xa = try KernelInputs.samples(x1, rows)
-                    place(try EmpiricalNTK.compute(model, inputs: xa, options: options).values, rows: rows, columns: rows, mirrored: false)
-                    for columns in blocks[(a + 1)...] {
-                        let cross = try EmpiricalNTK.cross(model, xa, try KernelInputs.samples(x2, columns), options: options)
-                        place(cross.values, rows: rows, columns: columns, mirrored: true)
-                    }
+            // work on diagonal blocks, and the blocks above them are computed once and mirrored. Each
+            // block of X₂ is recorded once; the engine runs the rows through in row blocks of its own.
+            let symmetric = x1.storage === x2.storage && x1.shape == x2.shape
+            for columns in blocks {
+                let xb = try KernelInputs.samples(x2, columns)
+                if symmetric {
+                    place(try EmpiricalNTK.compute(model, inputs: xb, options: options).values, rows: columns, columns: columns, mirrored: false)
                 }
-            } else {
-                for rows in chunks(n1) {
-                    let xa = try KernelInputs.samples(x1, rows)
-                    for columns in blocks {
-                        let cross = try EmpiricalNTK.cross(model, xa, try KernelInputs.samples(x2, columns), options: options)
-                        place(cross.values, rows: rows, columns: columns, mirrored: false)
-                    }
-                }
+                let rows = symmetric ? 0..<columns.lowerBound : 0..<n1
+                guard !rows.isEmpty else { continue }
+                let cross = try EmpiricalNTK.cross(model, try KernelInputs.samples(x1, rows), xb, options: options)
+                place(cross.values, rows: rows, columns: columns, mirrored: symmetric)
             }
             return result
         }
