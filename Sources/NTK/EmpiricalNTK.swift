@@ -225,16 +225,18 @@ public enum EmpiricalNTK {
         guard n > 0 else { throw NTKError.emptyBatch }
         let probe = try RecordedBatch(model: model, inputs: try rowsOf(inputs, 0..<min(n, 2)))
         let per = options.kind == .full ? probe.classes : 1
-        func need(_ b: Int) -> (symmetric: (total: Int, kernel: Int, largestUnit: Int, detail: String), cross: Int) {
+        // The larger of compute on b samples and cross between two blocks of b (both sides recorded).
+        func need(_ b: Int) -> (bytes: Int, detail: String) {
+            let symmetric = symmetricNeed(probe, samples: b, kind: options.kind)
             let side = probe.passBytes(samples: b) + probe.scale(probe.storedBytes, to: b)
-            return (symmetricNeed(probe, samples: b, kind: options.kind),
-                    2 * side + b * per * b * per * 4 + probe.scale(probe.minimumTileBytes, to: 2 * b))
+            let cross = 2 * side + b * per * b * per * 4 + probe.scale(probe.minimumTileBytes, to: 2 * b)
+            return (max(symmetric.total, cross), symmetric.detail)
         }
-        func fits(_ b: Int) -> Bool { let needed = need(b); return max(needed.symmetric.total, needed.cross) <= options.memoryBudgetBytes }
+        func fits(_ b: Int) -> Bool { need(b).bytes <= options.memoryBudgetBytes }
         guard fits(1) else {
             let one = need(1)
-            throw NTKError.exceedsMemoryBudget(neededBytes: max(one.symmetric.total, one.cross), budgetBytes: options.memoryBudgetBytes,
-                                               detail: "one sample: " + one.symmetric.detail)
+            throw NTKError.exceedsMemoryBudget(neededBytes: one.bytes, budgetBytes: options.memoryBudgetBytes,
+                                               detail: "one sample: " + one.detail)
         }
         var (low, high) = (1, n)    // fits(low); the answer is in low...high
         while low < high {
